@@ -1,0 +1,15 @@
+"""adcompiler: source-transformation automatic differentiation for Python and NumPy.
+
+    >>> import numpy as np
+    >>> from adcompiler import grad
+    >>> def f(x):
+    ...     return np.sum(np.sin(x) ** 2)
+    >>> df = grad(f)          # df(x) is the gradient; df.source is its code
+"""
+from .api import grad, show, value_and_grad, vjp
+from .checking import check_grad
+from .errors import NoRuleError, UnsupportedError
+
+__all__ = ["grad", "value_and_grad", "vjp", "show", "check_grad", "UnsupportedError",
+           "NoRuleError"]
+__version__ = "0.1.0"

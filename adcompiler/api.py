@@ -1,0 +1,224 @@
+"""The public entry points: grad, value_and_grad, vjp, show.
+
+Each derivative is compiled once per (function, kind, wrt, options), on first
+use, and cached; later calls run the cached generated function directly.
+"""
+import builtins
+import functools
+import inspect
+import itertools
+import linecache
+import math
+import weakref
+
+import numpy as np
+
+import runtime
+from .codegen.emit import emit_function
+from .errors import UnsupportedError
+from .frontend.checks import check_function
+from .frontend.source import Resolver, parse_function
+from .ir.build import build_function
+from .ir.printer import print_function
+from .ir.verify import verify
+from .opt import optimize as run_passes
+from .transforms.reverse import Reverse
+
+_ssa_cache = weakref.WeakKeyDictionary()       # fn -> its SSA form (never mutated)
+_derivative_cache = weakref.WeakKeyDictionary()  # fn -> {options: Compiled}
+_counter = itertools.count(1)
+
+
+def primal_ssa(fn):
+    """Parse, check and build the SSA form of ``fn`` (a fresh copy each call)."""
+    parsed = parse_function(fn)
+    check_function(parsed)
+    ssa = build_function(parsed, Resolver(fn))
+    verify(ssa)
+    return ssa
+
+
+class Compiled:
+    """A generated derivative: the Python function, its text and its SSA form."""
+
+    def __init__(self, ir_fn, primal, namespace):
+        self.ir = ir_fn
+        self.ssa = print_function(primal)
+        self.source = emit_function(ir_fn)
+        filename = f"<adcompiler {ir_fn.name} #{next(_counter)}>"
+        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True),
+                                     filename)
+        code = compile(self.source, filename, "exec")
+        exec(code, namespace)
+        self.function = namespace[ir_fn.name]
+
+
+class _Namespace(dict):
+    """The generated code's globals: our imports, closure values, then the
+    user's module globals, read live (a global rebound later is seen)."""
+
+    def __init__(self, fn, closure_refs):
+        super().__init__(np=np, math=math, runtime=runtime, __builtins__=builtins)
+        self.update(closure_refs)
+        self._user = fn.__globals__
+
+    def __missing__(self, key):
+        return self._user[key]
+
+
+def compile_derivative(fn, kind, wrt, optimize=True):
+    """The cached ``Compiled`` derivative of ``fn``."""
+    per_fn = _derivative_cache.setdefault(fn, {})
+    key = (kind, wrt, optimize)
+    if key in per_fn:
+        return per_fn[key]
+    primal = primal_ssa(fn)
+    work = primal_ssa(fn)  # transforms may rename and rewrite: keep `primal` pristine for .ssa
+    if kind == "vjp":
+        ir_fn = Reverse(work, wrt, seed_default=None, name=f"vjp_{fn.__name__}").run()
+    else:
+        ir_fn = Reverse(work, wrt, return_value=True, name=f"grad_{fn.__name__}").run()
+    verify(ir_fn)
+    if optimize:
+        run_passes(ir_fn)
+        verify(ir_fn)
+    compiled = Compiled(ir_fn, primal, _Namespace(fn, getattr(work, "closure_refs", {})))
+    per_fn[key] = compiled
+    return compiled
+
+
+def _wrt_indices(fn, wrt):
+    params = list(inspect.signature(fn).parameters)
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    out = []
+    for w in items:
+        if isinstance(w, str):
+            if w not in params:
+                raise ValueError(f"{fn.__name__} has no parameter {w!r}; it has {params}")
+            out.append(params.index(w))
+        elif isinstance(w, int) and -len(params) <= w < len(params):
+            out.append(w % len(params))
+        else:
+            raise ValueError(f"wrt={w!r} does not name a parameter of {fn.__name__}{params}")
+    if len(set(out)) != len(out):
+        raise ValueError(f"wrt={wrt!r} names a parameter twice")
+    return tuple(out), single
+
+
+class _Derivative:
+    """Base of the callables that grad, value_and_grad and vjp return."""
+
+    kind = "grad"
+
+    def __init__(self, fn, wrt, optimize):
+        self.fn = fn
+        self.wrt, self.single = _wrt_indices(fn, wrt)
+        self.optimize = optimize
+        self.signature = inspect.signature(fn)
+        functools.update_wrapper(self, fn)
+
+    @property
+    def compiled(self):
+        return compile_derivative(self.fn, self.kind, self.wrt, self.optimize)
+
+    @property
+    def source(self):
+        """The generated Python text of the derivative."""
+        return self.compiled.source
+
+    @property
+    def ssa(self):
+        """The SSA form of the differentiated function, as text."""
+        return self.compiled.ssa
+
+    def _args(self, args, kwargs):
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return list(bound.arguments.values())
+
+    def _grads(self, grads, args):
+        if len(self.wrt) == 1:
+            grads = (grads,)
+        out = tuple(runtime.grad_like(g, args[i]) for g, i in zip(grads, self.wrt))
+        return out[0] if self.single else out
+
+    def __repr__(self):
+        return f"<{self.kind} of {self.fn.__qualname__} wrt {self.wrt}>"
+
+
+class _ValueAndGrad(_Derivative):
+    def value_and_grad(self, *args, **kwargs):
+        args = self._args(args, kwargs)
+        value, grads = self.compiled.function(*args)
+        if np.ndim(value) != 0:
+            raise ValueError(
+                f"grad needs {self.fn.__name__} to return a scalar, but it returned shape "
+                f"{np.shape(value)}; use adcompiler.vjp for non-scalar outputs")
+        return value, self._grads(grads, args)
+
+
+class GradFunction(_ValueAndGrad):
+    """The gradient of a scalar function; see ``grad``."""
+
+    def __call__(self, *args, **kwargs):
+        return self.value_and_grad(*args, **kwargs)[1]
+
+
+class ValueAndGradFunction(_ValueAndGrad):
+    """``(f(*args), gradient)``; see ``value_and_grad``."""
+
+    def __call__(self, *args, **kwargs):
+        return self.value_and_grad(*args, **kwargs)
+
+
+class VjpFunction(_Derivative):
+    """``vjp(f)(*args, seed)``: the seed-weighted gradient of a non-scalar output."""
+
+    kind = "vjp"
+
+    def __call__(self, *args):
+        if not args:
+            raise TypeError("vjp takes the function's arguments followed by the seed")
+        *args, seed = args
+        args = self._args(args, {})
+        return self._grads(self.compiled.function(*args, seed), args)
+
+
+def _decorator(cls, f, wrt, optimize):
+    if f is None:
+        return lambda g: cls(g, wrt, optimize)
+    if not callable(f):
+        raise TypeError(f"expected a function, got {f!r}; write grad(f, wrt=...) or "
+                        "@grad(wrt=...)")
+    return cls(f, wrt, optimize)
+
+
+def grad(f=None, wrt=0, *, optimize=True):
+    """The gradient of the scalar function ``f`` with respect to ``wrt``.
+
+    ``wrt`` is a parameter's position or name, or a tuple of them; the result
+    is one gradient (or a tuple), each shaped like its argument with a float
+    dtype. Usable as ``grad(f)``, ``@grad`` and ``@grad(wrt=(0, 2))``. The
+    returned callable has ``.source`` (the generated code) and ``.ssa``.
+    """
+    return _decorator(GradFunction, f, wrt, optimize)
+
+
+def value_and_grad(f=None, wrt=0, *, optimize=True):
+    """Like ``grad``, returning ``(f(*args), gradient)`` from one sweep."""
+    return _decorator(ValueAndGradFunction, f, wrt, optimize)
+
+
+def vjp(f=None, wrt=0, *, optimize=True):
+    """Vector-Jacobian product: ``vjp(f)(*args, seed)`` for any output shape."""
+    return _decorator(VjpFunction, f, wrt, optimize)
+
+
+def show(f, wrt=0, file=None):
+    """Print the SSA form of ``f`` and the code of its gradient."""
+    g = f if isinstance(f, _Derivative) else grad(f, wrt)
+    print("# SSA form\n" + g.ssa + "\n\n# Generated gradient\n" + g.source, file=file)
+
+
+__all__ = ["grad", "value_and_grad", "vjp", "show", "UnsupportedError"]

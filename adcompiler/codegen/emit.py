@@ -1,0 +1,285 @@
+"""From IR to Python text, through gast, with one emit function (``to_source``).
+
+Codegen leaves SSA: a phi becomes an assignment at the end of each arm (left
+out where the names already agree), and a compiler temporary used once, in the
+same block, is folded back into the expression that uses it, so that
+``t = 2 * x; bx = by * t`` reads ``bx = by * (2 * x)``.
+"""
+import ast
+import re
+
+import gast
+import numpy as np
+
+from .. import rules
+from ..ir.nodes import Const, Global, If, Index, Op, Return, Slice, Var, walk
+
+COMMENT = "#adcompiler-comment#"
+_COMMENT_LINE = re.compile(r"^(\s*)('''|\"\"\"|'|\")" + re.escape(COMMENT) + r"(.*?)\2\s*$")
+
+
+def to_source(tree):
+    """Python text for a gast tree: astor where it can, ``ast.unparse`` otherwise."""
+    node = gast.gast_to_ast(tree)
+    ast.fix_missing_locations(node)
+    try:
+        import astor
+        text = astor.to_source(node)
+    except Exception:  # astor lags behind new syntax; ast.unparse does not
+        text = ast.unparse(node) + "\n"
+    lines = []
+    for line in text.splitlines():
+        m = _COMMENT_LINE.match(line)
+        lines.append(f"{m.group(1)}# {m.group(3)}" if m else line)
+    return "\n".join(lines) + "\n"
+
+
+def emit_function(fn, inline=True):
+    """The text of a ``def`` for an IR function."""
+    uses = _count_uses(fn.body)
+    emitter = _Emitter(uses, inline)
+    args = gast.arguments(args=[gast.Name(p.name, gast.Param(), None, None) for p in fn.params],
+                          posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                          kwarg=None, defaults=[emitter.operand(d) for d in fn.defaults])
+    body = emitter.block(fn.body)
+    node = gast.FunctionDef(name=fn.name, args=args, body=body or [gast.Pass()],
+                            decorator_list=[], returns=None, type_comment=None,
+                            type_params=[])
+    return to_source(gast.Module(body=[node], type_ignores=[]))
+
+
+def _count_uses(body):
+    counts = {}
+    for stmt in walk(body):
+        ops = list(stmt.operands())
+        if isinstance(stmt, If):
+            ops += [i for phi in stmt.phis for i in phi.inputs]
+        for o in ops:
+            if isinstance(o, Var):
+                counts[id(o)] = counts.get(id(o), 0) + 1
+    return counts
+
+
+class _Emitter:
+    def __init__(self, uses, inline):
+        self.uses, self.inline = uses, inline
+        self.pending = {}  # id(var) -> (expression, names it reads) awaiting its one use
+
+    # -- operands -----------------------------------------------------------------
+    def operand(self, o):
+        if isinstance(o, Var):
+            if id(o) in self.pending:
+                return self.pending.pop(id(o))[0]
+            return gast.Name(o.name, gast.Load(), None, None)
+        if isinstance(o, Const):
+            return _constant(o.value)
+        if isinstance(o, Global):
+            return _dotted(o.name)
+        if isinstance(o, Index):
+            return gast.Subscript(_dotted("np.s_"), self.index(o), gast.Load())
+        raise TypeError(f"cannot emit operand {o!r}")
+
+    def index(self, index):
+        items = [self.slice(i) if isinstance(i, Slice) else self.operand(i) for i in index.items]
+        if index.is_tuple or len(items) != 1:
+            return gast.Tuple(items, gast.Load())
+        return items[0]
+
+    def slice(self, s):
+        return gast.Slice(*(None if p is None else self.operand(p)
+                            for p in (s.lower, s.upper, s.step)))
+
+    # -- operations ---------------------------------------------------------------
+    def expression(self, op):
+        prim = rules.PRIMS[op.prim]
+        kind = prim.emit[0]
+        # operands are emitted right to left, so that folding in pending
+        # temporaries matches the order they were computed in
+        if kind == "binop":
+            b, a = self.operand(op.args[1]), self.operand(op.args[0])
+            return gast.BinOp(a, prim.emit[1](), b)
+        if kind == "unop":
+            return gast.UnaryOp(prim.emit[1](), self.operand(op.args[0]))
+        if kind == "compare":
+            b, a = self.operand(op.args[1]), self.operand(op.args[0])
+            return gast.Compare(a, [prim.emit[1]()], [b])
+        if kind == "boolop":
+            values = [self.operand(a) for a in reversed(op.args)][::-1]
+            return gast.BoolOp(prim.emit[1](), values)
+        if kind == "attr":
+            return gast.Attribute(self.operand(op.args[0]), prim.emit[1], gast.Load())
+        if kind == "getattr":
+            return gast.Attribute(self.operand(op.args[0]), op.args[1].value, gast.Load())
+        if kind == "getitem":
+            index = self.index(op.args[1])
+            return gast.Subscript(self.operand(op.args[0]), index, gast.Load())
+        if kind in ("tuple", "list"):
+            items = [self.operand(a) for a in reversed(op.args)][::-1]
+            return (gast.Tuple if kind == "tuple" else gast.List)(items, gast.Load())
+        if kind == "generic":
+            args, kwargs = self.call_args(op.args[1:], op.kwargs)
+            return gast.Call(self.operand(op.args[0]), args, kwargs)
+        if kind == "method":
+            args, kwargs = self.call_args(op.args[1:], ())
+            return gast.Call(gast.Attribute(self.operand(op.args[0]), prim.emit[1], gast.Load()),
+                             args, kwargs)
+        if kind == "call":
+            if prim.variadic:
+                args, kwargs = self.call_args(op.args, op.kwargs)
+            else:
+                args, kwargs = self.bound_args(prim, op.args)
+            return gast.Call(_dotted(prim.emit[1]), args, kwargs)
+        raise TypeError(f"cannot emit {prim.key}")
+
+    def call_args(self, args, kwargs):
+        kw = [gast.keyword(k, self.operand(v)) for k, v in reversed(kwargs)][::-1]
+        pos = [self.operand(a) for a in reversed(args)][::-1]
+        return pos, kw
+
+    def bound_args(self, prim, args):
+        """Required parameters by position; optional ones by keyword, when not default."""
+        pos, kw = [], []
+        for (name, default), value in reversed(list(zip(prim.params, args))):
+            if default is rules.REQUIRED:
+                pos.append(self.operand(value))
+            elif not (isinstance(value, Const) and _same_const(value.value, default)):
+                kw.append(gast.keyword(name, self.operand(value)))
+        return pos[::-1], kw[::-1]
+
+    # -- statements -----------------------------------------------------------------
+    def plan(self, body):
+        """The temporaries of ``body`` to fold into their use.
+
+        One is folded when it is used once, by a later statement of the same
+        block, and no statement in between rebinds a name its expression reads
+        (adjoints are rebound: ``bx = bx + ...``).
+        """
+        reads, fold = {}, set()
+        for i, stmt in enumerate(body):
+            if not (isinstance(stmt, Op) and stmt.target is not None and self._foldable(stmt)):
+                continue
+            names = set()
+            for o in stmt.operands():
+                if isinstance(o, Var):
+                    names |= reads.get(id(o), {o.name})
+            reads[id(stmt.target)] = names
+            target = stmt.target
+            for later in body[i + 1:]:
+                if any(o is target for o in later.operands()):
+                    fold.add(id(target))
+                    break
+                if _mentions(later, target) or names & _rebinds(later):
+                    break
+        return fold
+
+    def block(self, body, tail=()):
+        out, note = [], None
+        saved, self.pending = self.pending, {}
+        saved_fold, self.fold = getattr(self, "fold", set()), self.plan(body)
+        for stmt in body:
+            new = self.statement(stmt)
+            if new and stmt.note and stmt.note != note:
+                out.append(_comment(stmt.note))
+            if new:
+                note = stmt.note
+            out.extend(new)
+        for target, value in tail:
+            if isinstance(value, Var) and value.name == target.name:
+                continue
+            out.append(gast.Assign([gast.Name(target.name, gast.Store(), None, None)],
+                                   self.operand(value), None))
+        self.pending, self.fold = saved, saved_fold
+        return out
+
+    def statement(self, stmt):
+        if isinstance(stmt, Op):
+            if stmt.prim == "assert":
+                return [gast.Assert(self.operand(stmt.args[0]), None)]
+            expr = self.expression(stmt)
+            if stmt.target is None:
+                return [gast.Expr(expr)]
+            if id(stmt.target) in self.fold:
+                self.pending[id(stmt.target)] = (expr, None)
+                return []
+            return [gast.Assign([gast.Name(stmt.target.name, gast.Store(), None, None)],
+                                expr, None)]
+        if isinstance(stmt, Return):
+            return [gast.Return(self.operand(stmt.value))]
+        if isinstance(stmt, If):
+            test = self.operand(stmt.test)
+            body = self.block(stmt.body, [(p.target, p.inputs[0]) for p in stmt.phis])
+            orelse = self.block(stmt.orelse, [(p.target, p.inputs[1]) for p in stmt.phis])
+            if not body and not orelse:
+                return []
+            if not body:
+                return [gast.If(gast.UnaryOp(gast.Not(), test), orelse, [])]
+            return [gast.If(test, body, orelse)]
+        emit = getattr(stmt, "emit", None)
+        if emit is None:
+            raise TypeError(f"cannot emit {type(stmt).__name__}")
+        return emit(self)
+
+    def _foldable(self, op):
+        target = op.target
+        if not (self.inline and target.temp and self.uses.get(id(target)) == 1):
+            return False
+        prim = rules.PRIMS[op.prim]
+        return prim.key not in ("call", "getattr") and prim.emit[0] != "generic"
+
+
+def _mentions(stmt, var):
+    """Whether a nested part of ``stmt`` (an arm, a phi) uses ``var``."""
+    if isinstance(stmt, If):
+        inner = [o for s in walk(stmt.body + stmt.orelse) for o in s.operands()]
+        inner += [i for phi in stmt.phis for i in phi.inputs]
+        inner += [i for s in walk(stmt.body + stmt.orelse) if isinstance(s, If)
+                  for phi in s.phis for i in phi.inputs]
+        return any(o is var for o in inner)
+    return False
+
+
+def _rebinds(stmt):
+    names = {d.name for d in stmt.defs()}
+    if isinstance(stmt, If):
+        names |= {d.name for s in walk(stmt.body + stmt.orelse) for d in s.defs()}
+    return names
+
+
+def _same_const(a, b):
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def _comment(text):
+    return gast.Expr(gast.Constant(COMMENT + text, None))
+
+
+def _dotted(path):
+    parts = path.split(".")
+    node = gast.Name(parts[0], gast.Load(), None, None)
+    for p in parts[1:]:
+        node = gast.Attribute(node, p, gast.Load())
+    return node
+
+
+def _constant(value):
+    if isinstance(value, tuple):
+        return gast.Tuple([_constant(v) for v in value], gast.Load())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return gast.Call(gast.Name("float", gast.Load(), None, None),
+                         [gast.Constant(repr(value), None)], [])
+    if isinstance(value, (type, np.dtype)):
+        return _dotted(getattr(value, "__name__", str(value)))
+    if value is Ellipsis:
+        return gast.Constant(Ellipsis, None)
+    if isinstance(value, np.ndarray):
+        raise TypeError("an array constant cannot be printed")
+    if isinstance(value, float) and value < 0 or isinstance(value, int) and value < 0:
+        return gast.UnaryOp(gast.USub(), gast.Constant(-value, None))
+    return gast.Constant(value, None)

@@ -1,0 +1,91 @@
+"""Read a function's source, parse it with gast, and resolve the names it reads."""
+import builtins
+import inspect
+import textwrap
+
+import gast
+
+from ..errors import Loc, UnsupportedError
+
+
+class Parsed:
+    """A parsed function and where it came from."""
+
+    def __init__(self, fn, node, filename, first_line, lines, col_offset):
+        self.fn, self.node, self.filename = fn, node, filename
+        self.first_line, self.lines, self.col_offset = first_line, lines, col_offset
+
+    def loc(self, node, stmt=None):
+        """The user's file, line and column of a gast node."""
+        line = getattr(node, "lineno", 1) or 1
+        col = (getattr(node, "col_offset", 0) or 0) + self.col_offset
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        text = " " * self.col_offset + text if self.col_offset else text
+        return Loc(self.filename, self.first_line + line - 1, col, text, stmt)
+
+
+def parse_function(fn):
+    """The ``gast.FunctionDef`` of ``fn`` with its decorators stripped."""
+    name = getattr(fn, "__name__", repr(fn))
+    if not inspect.isfunction(fn):
+        raise UnsupportedError(
+            f"{name!r} is not a Python function", construct="callable",
+            hint="pass a function defined with `def` (methods and C functions have no "
+                 "source to transform)")
+    filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    try:
+        lines, first_line = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as exc:
+        raise UnsupportedError(
+            f"cannot read the source of {name!r} ({exc})", construct="function",
+            hint="adcompiler transforms source code: define the function in a file, "
+                 "not at an interactive prompt or through exec") from None
+    raw = "".join(lines)
+    text = textwrap.dedent(raw)
+    col_offset = _indent(raw) - _indent(text)
+    loc = Loc(filename, first_line, 0, lines[0] if lines else "")
+    if fn.__name__ == "<lambda>":
+        raise UnsupportedError("lambda functions are not supported yet", loc, "lambda",
+                               hint="write the function with `def`")
+    try:
+        tree = gast.parse(text)
+    except SyntaxError as exc:
+        raise UnsupportedError(f"cannot parse the source of {name!r}: {exc.msg}", loc,
+                               "function") from None
+    node = tree.body[0]
+    if not isinstance(node, gast.FunctionDef):
+        raise UnsupportedError(f"{name!r} is not defined by a plain `def`", loc, "function")
+    node.decorator_list = []
+    return Parsed(fn, node, filename, first_line, text.splitlines(), col_offset)
+
+
+def _indent(text):
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    return len(first) - len(first.lstrip())
+
+
+class Resolver:
+    """Looks up the names a function reads that it does not assign itself:
+    closure cells first, then its module's globals, then builtins."""
+
+    MISSING = object()
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.closure = {}
+        if fn.__closure__:
+            for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+                try:
+                    self.closure[name] = cell.cell_contents
+                except ValueError:  # an empty cell: assigned later in the outer function
+                    pass
+        self.globals = fn.__globals__
+
+    def lookup(self, name):
+        if name in self.closure:
+            return self.closure[name], "closure"
+        if name in self.globals:
+            return self.globals[name], "global"
+        if hasattr(builtins, name):
+            return getattr(builtins, name), "builtin"
+        return self.MISSING, None

@@ -1,0 +1,488 @@
+"""Build the SSA form from a checked gast function.
+
+Normalisation and SSA construction happen in one walk over the structured AST
+(the approach of Braun et al. 2013, simplified by Python's structured control
+flow): each nested expression becomes an ``Op`` with a named temporary, each
+assignment binds the user's name to a fresh SSA value (``x``, ``x_1``, ...), and
+each join point gets phi nodes for the names whose value differs between the
+paths that meet there.
+
+The same ``Lowerer`` also instantiates derivative-rule templates, so generated
+derivative code is made of the same operations as user code.
+"""
+import ast
+
+import gast
+import numpy as np
+
+from .. import rules
+from ..errors import UnsupportedError
+from ..rules import REQUIRED
+from .nodes import Const, Function, Global, If, Index, Names, Op, Phi, Return, Slice, Var
+
+_HELPER_NAMES = ("np", "math", "runtime")
+
+
+class Static:
+    """A value known at compile time that is not data: a module or a callable."""
+
+    __slots__ = ("value", "path")
+
+    def __init__(self, value, path):
+        self.value, self.path = value, path
+
+
+def is_number(value):
+    return isinstance(value, (bool, int, float)) and not isinstance(value, np.ndarray)
+
+
+class Lowerer:
+    """Lowers expressions to Ops appended to ``self.out``.
+
+    ``name_of`` resolves a bare name to an operand or a ``Static``; ``loc`` is
+    the location given to every Op made.
+    """
+
+    def __init__(self, names, out, loc=None):
+        self.names, self.out, self.loc = names, out, loc
+
+    # -- making operations -------------------------------------------------------
+    def op(self, key, args, kwargs=(), hint="t"):
+        """Append ``key(*args)`` and return its value, folding what is known."""
+        prim = rules.PRIMS[key]
+        folded = self._fold(prim, args) if not kwargs else None
+        if folded is not None:
+            return folded
+        target = self.names.var(hint)
+        self.out.append(Op(target, key, args, kwargs, self.loc))
+        return target
+
+    def _fold(self, prim, args):
+        key = prim.key
+        if prim.fold and all(isinstance(a, Const) and is_number(a.value) for a in args):
+            try:
+                return Const(prim.fold(*(a.value for a in args)))
+            except (ArithmeticError, ValueError, TypeError):
+                return None
+        if len(args) == 2:
+            a, b = args
+            if key == "add" and _is_int(b, 0) or key in ("mul",) and _is_int(b, 1):
+                return a
+            if key == "add" and _is_int(a, 0) or key == "mul" and _is_int(a, 1):
+                return b
+            if key in ("sub", "truediv", "pow") and _is_int(b, 0 if key == "sub" else 1):
+                return a
+            if key == "mul" and _is_int(b, -1):
+                return self.op("neg", [a])
+            if key == "mul" and _is_int(a, -1):
+                return self.op("neg", [b])
+        if key == "neg" and isinstance(args[0], Var):
+            producer = self._producer(args[0])
+            if producer is not None and producer.prim == "neg":
+                return producer.args[0]
+        return None
+
+    def _producer(self, var):
+        for stmt in reversed(self.out):
+            if isinstance(stmt, Op) and stmt.target is var:
+                return stmt
+        return None
+
+    def call(self, prim, args, kwargs, hint="t", node=None):
+        """Bind arguments to the primitive's parameters and append the call."""
+        if prim.variadic:
+            return self.op(prim.key, list(args), tuple(kwargs), hint)
+        bound = bind(prim, args, dict(kwargs), self.loc, node)
+        return self.op(prim.key, bound, (), hint)
+
+    # -- expressions --------------------------------------------------------------
+    def expr(self, node, hint="t"):
+        method = getattr(self, "expr_" + type(node).__name__, None)
+        if method is None:
+            raise UnsupportedError(f"{type(node).__name__} is not supported here", self.loc,
+                                   type(node).__name__)
+        return method(node, hint)
+
+    def value(self, node, hint="t"):
+        """Lower ``node`` to an operand (a Static becomes a Global name)."""
+        out = self.expr(node, hint)
+        if isinstance(out, Static):
+            return Global(out.path, out.value)
+        return out
+
+    def expr_Constant(self, node, hint):
+        return Const(node.value)
+
+    def expr_Name(self, node, hint):
+        return self.name_of(node.id, node)
+
+    def expr_BinOp(self, node, hint):
+        left = self.value(node.left)
+        right = self.value(node.right)
+        prim = rules.OPERATORS.get(type(node.op))
+        if prim is None:
+            raise UnsupportedError(f"operator {type(node.op).__name__} is not supported",
+                                   self.loc, "operator")
+        return self.op(prim.key, [left, right], hint=hint)
+
+    def expr_UnaryOp(self, node, hint):
+        operand = self.value(node.operand)
+        prim = rules.OPERATORS.get(type(node.op))
+        if prim is None:
+            raise UnsupportedError(f"operator {type(node.op).__name__} is not supported",
+                                   self.loc, "operator")
+        return self.op(prim.key, [operand], hint=hint)
+
+    def expr_Compare(self, node, hint):
+        operands = [self.value(node.left)] + [self.value(c) for c in node.comparators]
+        results = []
+        for op, left, right in zip(node.ops, operands, operands[1:]):
+            key = rules.OPERATORS[type(op)].key
+            results.append(self.op(key, [left, right], hint=hint if len(node.ops) == 1 else "t"))
+        out = results[0]
+        for r in results[1:]:  # a < b < c: every operand is already evaluated, so eager `and`
+            out = self.op("and", [out, r], hint=hint)
+        return out
+
+    def expr_Attribute(self, node, hint):
+        base = self.expr(node.value)
+        if isinstance(base, Static):
+            try:
+                value = getattr(base.value, node.attr)
+            except AttributeError:
+                raise UnsupportedError(f"{base.path} has no attribute {node.attr!r}",
+                                       self.loc, "attribute") from None
+            return static_or_global(value, f"{base.path}.{node.attr}")
+        if isinstance(base, Global):
+            return Global(f"{base.name}.{node.attr}", getattr(base.value, node.attr, None))
+        prim = rules.ATTRIBUTES.get(node.attr)
+        if prim is not None:
+            return self.op(prim.key, [base], hint=hint)
+        return self.op("getattr", [base, Const(node.attr)], hint=hint)
+
+    def expr_Subscript(self, node, hint):
+        base = self.value(node.value)
+        index = self.index(node.slice)
+        return self.op("getitem", [base, index], hint=hint)
+
+    def index(self, node):
+        if isinstance(node, gast.Tuple):
+            return Index([self.index_item(e) for e in node.elts], True)
+        return Index([self.index_item(node)], False)
+
+    def index_item(self, node):
+        if isinstance(node, gast.Slice):
+            return Slice(*(None if p is None else self.value(p)
+                           for p in (node.lower, node.upper, node.step)))
+        return self.value(node)
+
+    def expr_Tuple(self, node, hint):
+        items = [self.value(e) for e in node.elts]
+        if all(isinstance(i, Const) for i in items):
+            return Const(tuple(i.value for i in items))
+        return self.op("tuple", items, hint=hint)
+
+    def expr_List(self, node, hint):
+        items = [self.value(e) for e in node.elts]
+        return self.op("list", items, hint=hint)
+
+    def expr_Call(self, node, hint):
+        func = node.func
+        kwargs = [(k.arg, self.value(k.value)) for k in node.keywords]
+        if any(k is None for k, _ in kwargs):
+            raise UnsupportedError("**kwargs in a call is not supported", self.loc, "call",
+                                   hint="pass the keyword arguments by name")
+        if isinstance(func, gast.Attribute):
+            base = self.expr(func.value)
+            if not isinstance(base, (Static, Global)):
+                return self.method(base, func.attr, node, kwargs, hint)
+        callee = self.expr(func)
+        args = [self.value(a) for a in node.args]
+        if isinstance(callee, Static):
+            prim = rules.lookup_object(callee.value)
+            if prim is not None:
+                return self.call(prim, args, kwargs, hint, node)
+            callee = Global(callee.path, callee.value)
+        return self.op("call", [callee] + args, tuple(kwargs), hint)
+
+    def method(self, base, name, node, kwargs, hint):
+        args = [self.value(a) for a in node.args]
+        prim = rules.METHODS.get(name)
+        if prim is None:
+            return self.op("call", [self.op("getattr", [base, Const(name)])] + args,
+                           tuple(kwargs), hint)
+        if name in ("reshape", "transpose") and len(args) > 1:
+            # x.reshape(2, 3) is x.reshape((2, 3))
+            args = [self._pack(args)]
+        return self.call(prim, [base] + args, kwargs, hint, node)
+
+    def _pack(self, items):
+        if all(isinstance(i, Const) for i in items):
+            return Const(tuple(i.value for i in items))
+        return self.op("tuple", items)
+
+
+def _is_int(operand, value):
+    return (isinstance(operand, Const) and type(operand.value) is int
+            and operand.value == value)
+
+
+def static_or_global(value, path):
+    if isinstance(value, type(np)) or callable(value):
+        return Static(value, path)
+    return Global(path, value)
+
+
+def bind(prim, args, kwargs, loc, node=None):
+    """Arguments in the primitive's parameter order, defaults filled in."""
+    params = prim.params
+    if len(args) > len(params):
+        raise UnsupportedError(f"{prim.key} takes at most {len(params)} arguments here, "
+                               f"got {len(args)}", loc, prim.key)
+    out = list(args)
+    for name, default in params[len(args):]:
+        if name in kwargs:
+            out.append(kwargs.pop(name))
+        elif default is REQUIRED:
+            raise UnsupportedError(f"{prim.key} needs its argument {name!r}", loc, prim.key)
+        else:
+            out.append(Const(default))
+    if kwargs:
+        raise UnsupportedError(f"argument {sorted(kwargs)[0]!r} of {prim.key} is not supported",
+                               loc, prim.key,
+                               hint=f"supported: {', '.join(prim.param_names)}")
+    return out
+
+
+class Builder(Lowerer):
+    """Builds the SSA ``Function`` for a parsed, checked user function."""
+
+    def __init__(self, parsed, resolver):
+        self.parsed, self.resolver = parsed, resolver
+        node = parsed.node
+        self.assigned = {n.id for n in gast.walk(node)
+                         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        # names the function reads from outside (globals, builtins) must keep
+        # meaning what they mean; its own local names are free for SSA values
+        reserved = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)} - self.assigned
+        reserved.update(_HELPER_NAMES)
+        reserved.add(node.name)
+        super().__init__(Names(reserved), [])
+        self.env = {}
+        self.closure_refs = {}
+
+    def build(self):
+        node = self.parsed.node
+        params = []
+        for arg in node.args.args:
+            var = Var(arg.id)
+            self.names.taken.add(arg.id)
+            self.env[arg.id] = var
+            params.append(var)
+        body = self.out
+        statements = list(node.body)
+        if not statements or not isinstance(statements[-1], gast.Return):
+            last = statements[-1] if statements else node
+            raise UnsupportedError("the function must end with a `return` of the value to "
+                                   "differentiate", self.parsed.loc(last), "missing return")
+        for stmt in statements[:-1]:
+            for inner in gast.walk(stmt):
+                if isinstance(inner, gast.Return):
+                    raise UnsupportedError("a `return` before the end of the function is not "
+                                           "supported yet", self.parsed.loc(inner), "early return",
+                                           hint="assign the result and return it at the end")
+        for stmt in statements:
+            self.stmt(stmt)
+        defaults = [self.value(d) for d in node.args.defaults]
+        return Function(node.name, params, body, self.names, defaults, self.parsed.filename)
+
+    # -- names ----------------------------------------------------------------------
+    def name_of(self, name, node=None):
+        if name in self.env:
+            return self.env[name]
+        if name in self.assigned:
+            raise UnsupportedError(f"{name!r} may be read before it is assigned", self.loc,
+                                   "name", hint=f"assign {name!r} on every path before its use")
+        value, where = self.resolver.lookup(name)
+        if where is None:
+            raise UnsupportedError(f"name {name!r} is not defined", self.loc, "name")
+        if name in _HELPER_NAMES and value is not _helper_module(name):
+            raise UnsupportedError(f"the name {name!r} is reserved for the module generated "
+                                   "code imports", self.loc, "name",
+                                   hint=f"rename your {name!r}")
+        if where == "closure":
+            self.closure_refs[name] = value
+        return static_or_global(value, name)
+
+    def bind_target(self, target, value):
+        if isinstance(target, gast.Name):
+            self.env[target.id] = value
+            return
+        # tuple unpacking: element by element
+        for i, elt in enumerate(target.elts):
+            hint = elt.id if isinstance(elt, gast.Name) else "t"
+            item = self.op("getitem", [value, Index([Const(i)], False)], hint=hint)
+            self.bind_target(elt, item)
+
+    # -- statements -----------------------------------------------------------------
+    def stmt(self, node):
+        self.loc = self.parsed.loc(node, statement_text(node))
+        getattr(self, "stmt_" + type(node).__name__)(node)
+
+    def body(self, statements, out):
+        saved = self.out
+        self.out = out
+        for s in statements:
+            self.stmt(s)
+        self.out = saved
+        return out
+
+    def stmt_Assign(self, node):
+        target = node.targets[0]
+        hint = target.id if isinstance(target, gast.Name) else "t"
+        if isinstance(target, (gast.Tuple, gast.List)) and isinstance(node.value, (gast.Tuple, gast.List)) \
+                and len(target.elts) == len(node.value.elts) and len(node.targets) == 1:
+            values = [self.value(v, e.id if isinstance(e, gast.Name) else "t")
+                      for e, v in zip(target.elts, node.value.elts)]
+            for elt, v in zip(target.elts, values):
+                self.bind_target(elt, v)
+            return
+        value = self.value(node.value, hint)
+        for target in node.targets:
+            self.bind_target(target, value)
+
+    def stmt_AnnAssign(self, node):
+        if node.value is not None:
+            self.bind_target(node.target, self.value(node.value, node.target.id))
+
+    def stmt_AugAssign(self, node):
+        name = node.target.id
+        current = self.name_of(name)
+        self._check_alias(name, current)
+        prim = rules.OPERATORS.get(type(node.op))
+        if prim is None:
+            raise UnsupportedError(f"operator {type(node.op).__name__} is not supported",
+                                   self.loc, "operator")
+        right = self.value(node.value)
+        self.env[name] = self.op(prim.key, [current, right], hint=name)
+
+    def _check_alias(self, name, current):
+        """``y += 1`` rebinds y here but mutates in NumPy: refuse it where that differs."""
+        aliases = [other for other, v in self.env.items() if v is current and other != name]
+        if aliases and isinstance(current, Var):
+            raise UnsupportedError(
+                f"{name!r} is the same array as {aliases[0]!r}; NumPy's in-place `+=` would "
+                f"change {aliases[0]!r} too", self.loc, "augmented assignment",
+                hint=f"write `{name} = {name} + ...` to make a new array")
+
+    def stmt_Expr(self, node):
+        if isinstance(node.value, gast.Constant):
+            return  # a docstring or a bare constant
+        if isinstance(node.value, gast.Call):
+            result = self.expr(node.value)
+            if isinstance(result, Var) and self.out and self.out[-1].target is result:
+                self.out[-1].target = None  # a call for its effect: print(x)
+            return
+        self.expr(node.value)
+
+    def stmt_Pass(self, node):
+        pass
+
+    def stmt_Assert(self, node):
+        test = self.value(node.test)
+        self.out.append(Op(None, "assert", [test], (), self.loc))
+
+    def stmt_Return(self, node):
+        value = Const(None) if node.value is None else self.value(node.value, "out")
+        self.out.append(Return(value, self.loc))
+
+    def stmt_If(self, node):
+        test = self.value(node.test, "cond")
+        loc = self.loc
+        before = dict(self.env)
+        then_out = self.body(node.body, [])
+        then_env, self.env = self.env, dict(before)
+        else_out = self.body(node.orelse, [])
+        else_env = self.env
+        self.env = self.join(then_env, else_env, before)
+        phis = self._pending_phis
+        self.out.append(If(test, then_out, else_out, phis, loc))
+
+    def join(self, a, b, before):
+        """Names after a two-way join; records the phis in ``self._pending_phis``."""
+        out, self._pending_phis = {}, []
+        for name in sorted(set(a) | set(b)):
+            va, vb = a.get(name), b.get(name)
+            if va is None or vb is None:
+                if name in before:
+                    raise AssertionError("a name defined before a branch vanished in it")
+                continue  # defined on one path only: reading it later is an error
+            if va is vb:
+                out[name] = va
+            else:
+                target = self.names.var(name)
+                self._pending_phis.append(Phi(target, [va, vb]))
+                out[name] = target
+        return out
+
+    def stmt_For(self, node):
+        raise UnsupportedError("`for` loops are not supported yet", self.loc, "for loop")
+
+    def stmt_While(self, node):
+        raise UnsupportedError("`while` loops are not supported yet", self.loc, "while loop")
+
+    def expr_IfExp(self, node, hint):
+        test = self.value(node.test, "cond")
+        body, orelse = [], []
+        saved = self.out
+        self.out = body
+        a = self.value(node.body)
+        self.out = orelse
+        b = self.value(node.orelse)
+        self.out = saved
+        target = self.names.var(hint)
+        self.out.append(If(test, body, orelse, [Phi(target, [a, b])], self.loc))
+        return target
+
+    def expr_BoolOp(self, node, hint):
+        # `a and b` evaluates b only when a is true: keep that, since b may fail
+        # otherwise (i < n and x[i] > 0). Where b needs no operation, stay eager.
+        key = "and" if isinstance(node.op, gast.And) else "or"
+        out = self.value(node.values[0])
+        for right in node.values[1:]:
+            saved = self.out
+            self.out = pending = []
+            value = self.value(right)
+            self.out = saved
+            if not pending:
+                out = self.op(key, [out, value], hint=hint)
+                continue
+            target = self.names.var(hint)
+            branch = (pending, []) if key == "and" else ([], pending)
+            inputs = [value, out] if key == "and" else [out, value]
+            self.out.append(If(out, branch[0], branch[1], [Phi(target, inputs)], self.loc))
+            out = target
+        return out
+
+
+def statement_text(node):
+    """One line of source for a statement: what generated comments name."""
+    if isinstance(node, (gast.If, gast.While)):
+        return f"{type(node).__name__.lower()} {ast.unparse(gast.gast_to_ast(node.test))}:"
+    if isinstance(node, gast.For):
+        target = ast.unparse(gast.gast_to_ast(node.target))
+        return f"for {target} in {ast.unparse(gast.gast_to_ast(node.iter))}:"
+    return ast.unparse(gast.gast_to_ast(node)).splitlines()[0]
+
+
+def _helper_module(name):
+    import math
+    import runtime
+    return {"np": np, "math": math, "runtime": runtime}[name]
+
+
+def build_function(parsed, resolver):
+    builder = Builder(parsed, resolver)
+    fn = builder.build()
+    fn.closure_refs = builder.closure_refs
+    return fn

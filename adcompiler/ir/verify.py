@@ -1,0 +1,53 @@
+"""Check the SSA invariants: one definition per value, every use after its definition.
+
+Run by the test suite on every function it compiles; a failure here is a
+compiler bug, not a user error. Values defined inside an arm of an ``If`` are
+visible after it only through its phis.
+"""
+from .nodes import If, Var
+
+
+class VerifyError(AssertionError):
+    pass
+
+
+class _State:
+    def __init__(self):
+        self.seen = set()   # every definition so far, for "defined once"
+
+    def define(self, var, visible):
+        if not isinstance(var, Var):
+            raise VerifyError(f"definition of a non-Var {var!r}")
+        if id(var) in self.seen:
+            raise VerifyError(f"{var.name} is defined twice")
+        self.seen.add(id(var))
+        visible.add(id(var))
+
+
+def use(operand, visible, where):
+    if isinstance(operand, Var) and id(operand) not in visible:
+        raise VerifyError(f"{operand.name} is used before its definition ({where})")
+
+
+def verify(fn):
+    state, visible = _State(), set()
+    for p in fn.params:
+        state.define(p, visible)
+    block(fn.body, visible, state)
+
+
+def block(body, visible, state):
+    for stmt in body:
+        for operand in stmt.operands():
+            use(operand, visible, type(stmt).__name__)
+        if isinstance(stmt, If):
+            then_vis, else_vis = set(visible), set(visible)
+            block(stmt.body, then_vis, state)
+            block(stmt.orelse, else_vis, state)
+            for phi in stmt.phis:
+                use(phi.inputs[0], then_vis, f"phi {phi.target.name}, then arm")
+                use(phi.inputs[1], else_vis, f"phi {phi.target.name}, else arm")
+        elif hasattr(stmt, "verify"):
+            stmt.verify(visible, state)
+        for var in stmt.defs():
+            state.define(var, visible)
