@@ -218,7 +218,8 @@ for _name in ("sign", "floor", "ceil", "round", "rint", "trunc", "argmax", "argm
     nondiff(f"np.{_name}", "*", ("call", f"np.{_name}"),
             objects=[getattr(np, _name)],
             methods=[_name] if _name in ("argmax", "argmin", "round") else ())
-for _name in ("len", "int", "round", "bool", "print", "isinstance", "range"):
+for _name in ("len", "int", "round", "bool", "print", "isinstance", "range", "reversed",
+              "enumerate", "zip"):
     nondiff(_name, "*", ("call", _name), objects=[getattr(builtins, _name)])
 for _name in ("floor", "ceil", "trunc", "isnan", "isinf", "isfinite"):
     nondiff(f"math.{_name}", "*", ("call", f"math.{_name}"), objects=[getattr(math, _name)])
@@ -232,6 +233,11 @@ opaque("and", "*", ("boolop", gast.And))
 opaque("or", "*", ("boolop", gast.Or))
 opaque("call", "*", ("generic",))
 opaque("getattr", "*", ("getattr",))
+# the tape of loops in reverse mode: values the backward sweep needs and the
+# forward sweep overwrites (never differentiated: generated code only)
+nondiff("runtime.Tape", "*", ("call", "runtime.Tape"), objects=[runtime.Tape])
+nondiff("tape.push", "*", ("method", "push"))
+nondiff("tape.pop", "*", ("method", "pop"))
 nondiff("assert", "*", ("assert",))
 
 
