@@ -77,7 +77,7 @@ def grad_like(g, x):
     """
     dtype = np.result_type(x)
     if not np.issubdtype(dtype, np.inexact):
-        dtype = np.float64
+        dtype = np.dtype(np.float64)
     if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
         return dtype.type(g) if np.ndim(g) == 0 else dtype.type(np.sum(g))
     out = np.asarray(g, dtype=dtype)
@@ -101,7 +101,9 @@ def matmul_grad_left(g, a, b):
         return np.expand_dims(g, -1) * b
     bt = np.swapaxes(b, -1, -2)
     if np.ndim(a) == 1:
-        return unbroadcast(np.matmul(g, bt), a)
+        # a acts as a (1, n) matrix, so g lost that axis: put it back, or a
+        # batched b would pair each g with every batch instead of its own
+        return unbroadcast(np.matmul(np.expand_dims(g, -2), bt)[..., 0, :], a)
     return unbroadcast(np.matmul(g, bt), a)
 
 
