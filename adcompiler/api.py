@@ -17,11 +17,13 @@ import runtime
 from .codegen.emit import emit_function
 from .errors import UnsupportedError
 from .frontend.checks import check_function
+from .frontend.normalize import normalize_exits
 from .frontend.source import Resolver, parse_function
 from .ir.build import build_function
 from .ir.printer import print_function
 from .ir.verify import verify
 from .opt import optimize as run_passes
+from .opt.dce import eliminate_dead_code
 from .transforms.reverse import Reverse
 
 _ssa_cache = weakref.WeakKeyDictionary()       # fn -> its SSA form (never mutated)
@@ -33,7 +35,9 @@ def primal_ssa(fn):
     """Parse, check and build the SSA form of ``fn`` (a fresh copy each call)."""
     parsed = parse_function(fn)
     check_function(parsed)
+    normalize_exits(parsed.node)
     ssa = build_function(parsed, Resolver(fn))
+    eliminate_dead_code(ssa)  # e.g. the header phi of a loop variable nobody reads after
     verify(ssa)
     return ssa
 

@@ -12,7 +12,7 @@ import gast
 import numpy as np
 
 from .. import rules
-from ..ir.nodes import Const, Global, If, Index, Op, Return, Slice, Var, walk
+from ..ir.nodes import Const, For, Global, If, Index, Op, Return, Slice, Var, While, all_operands, walk
 
 COMMENT = "#adcompiler-comment#"
 _COMMENT_LINE = re.compile(r"^(\s*)('''|\"\"\"|'|\")" + re.escape(COMMENT) + r"(.*?)\2\s*$")
@@ -51,10 +51,7 @@ def emit_function(fn, inline=True):
 def _count_uses(body):
     counts = {}
     for stmt in walk(body):
-        ops = list(stmt.operands())
-        if isinstance(stmt, If):
-            ops += [i for phi in stmt.phis for i in phi.inputs]
-        for o in ops:
+        for o in all_operands(stmt):
             if isinstance(o, Var):
                 counts[id(o)] = counts.get(id(o), 0) + 1
     return counts
@@ -147,7 +144,7 @@ class _Emitter:
         return pos[::-1], kw[::-1]
 
     # -- statements -----------------------------------------------------------------
-    def plan(self, body):
+    def plan(self, body, result=None):
         """The temporaries of ``body`` to fold into their use.
 
         One is folded when it is used once, by a later statement of the same
@@ -170,12 +167,21 @@ class _Emitter:
                     break
                 if _mentions(later, target) or names & _rebinds(later):
                     break
+            else:
+                if result is target:
+                    fold.add(id(target))
         return fold
 
-    def block(self, body, tail=()):
+    def block(self, body, tail=(), exit=None, result=None):
+        """Statements for ``body``, then the phi copies ``tail`` and a loop's exit.
+
+        With ``result`` (an operand read right after the block, such as a while
+        condition), returns (statements, expression of ``result``).
+        """
         out, note = [], None
         saved, self.pending = self.pending, {}
-        saved_fold, self.fold = getattr(self, "fold", set()), self.plan(body)
+        saved_fold = getattr(self, "fold", set())
+        self.fold = self.plan(body, result)
         for stmt in body:
             new = self.statement(stmt)
             if new and stmt.note and stmt.note != note:
@@ -183,13 +189,27 @@ class _Emitter:
             if new:
                 note = stmt.note
             out.extend(new)
-        for target, value in tail:
-            if isinstance(value, Var) and value.name == target.name:
-                continue
-            out.append(gast.Assign([gast.Name(target.name, gast.Store(), None, None)],
-                                   self.operand(value), None))
+        out.extend(self.copies(tail))
+        if exit is not None:
+            out.append(gast.If(self.operand(exit), [gast.Break()], []))
+        expr = self.operand(result) if result is not None else None
         self.pending, self.fold = saved, saved_fold
-        return out
+        return (out, expr) if result is not None else out
+
+    def copies(self, pairs):
+        """Assignments leaving SSA at a join: a tuple assignment where they overlap."""
+        pairs = [(t, v) for t, v in pairs if not (isinstance(v, Var) and v.name == t.name)]
+        if not pairs:
+            return []
+        targets = {t.name for t, _ in pairs}
+        overlap = any(isinstance(v, Var) and v.name in targets for _, v in pairs)
+        if len(pairs) > 1 and overlap:
+            lhs = gast.Tuple([gast.Name(t.name, gast.Store(), None, None) for t, _ in pairs],
+                             gast.Store())
+            rhs = gast.Tuple([self.operand(v) for _, v in pairs], gast.Load())
+            return [gast.Assign([lhs], rhs, None)]
+        return [gast.Assign([gast.Name(t.name, gast.Store(), None, None)], self.operand(v), None)
+                for t, v in pairs]
 
     def statement(self, stmt):
         if isinstance(stmt, Op):
@@ -214,10 +234,27 @@ class _Emitter:
             if not body:
                 return [gast.If(gast.UnaryOp(gast.Not(), test), orelse, [])]
             return [gast.If(test, body, orelse)]
-        emit = getattr(stmt, "emit", None)
-        if emit is None:
-            raise TypeError(f"cannot emit {type(stmt).__name__}")
-        return emit(self)
+        if isinstance(stmt, For):
+            pre = self.copies([(p.target, p.inputs[0]) for p in stmt.phis])
+            target = gast.Name(stmt.target.name if self.uses.get(id(stmt.target)) else "_",
+                               gast.Store(), None, None)
+            iterable = self.operand(stmt.iter)
+            if stmt.counter is not None:
+                target = gast.Tuple([gast.Name(stmt.counter.name, gast.Store(), None, None),
+                                     target], gast.Store())
+                iterable = gast.Call(gast.Name("enumerate", gast.Load(), None, None),
+                                     [iterable], [])
+            body = self.block(stmt.body, [(p.target, p.inputs[1]) for p in stmt.phis], stmt.exit)
+            return pre + [gast.For(target, iterable, body or [gast.Pass()], [], None)]
+        if isinstance(stmt, While):
+            pre = self.copies([(p.target, p.inputs[0]) for p in stmt.phis])
+            header, cond = self.block(stmt.header, result=stmt.cond)
+            body = self.block(stmt.body, [(p.target, p.inputs[1]) for p in stmt.phis], stmt.exit)
+            if header:
+                stop = gast.If(gast.UnaryOp(gast.Not(), cond), [gast.Break()], [])
+                return pre + [gast.While(gast.Constant(True, None), header + [stop] + body, [])]
+            return pre + [gast.While(cond, body or [gast.Pass()], [])]
+        raise TypeError(f"cannot emit {type(stmt).__name__}")
 
     def _foldable(self, op):
         target = op.target
@@ -228,20 +265,18 @@ class _Emitter:
 
 
 def _mentions(stmt, var):
-    """Whether a nested part of ``stmt`` (an arm, a phi) uses ``var``."""
-    if isinstance(stmt, If):
-        inner = [o for s in walk(stmt.body + stmt.orelse) for o in s.operands()]
-        inner += [i for phi in stmt.phis for i in phi.inputs]
-        inner += [i for s in walk(stmt.body + stmt.orelse) if isinstance(s, If)
-                  for phi in s.phis for i in phi.inputs]
-        return any(o is var for o in inner)
-    return False
+    """Whether a nested part of ``stmt`` (an arm, a loop body, a phi) uses ``var``."""
+    inner = [o for s in walk([stmt]) for o in all_operands(s) if s is not stmt]
+    inner += [o for o in all_operands(stmt) if not any(o is x for x in stmt.operands())]
+    return any(o is var for o in inner)
 
 
 def _rebinds(stmt):
-    names = {d.name for d in stmt.defs()}
-    if isinstance(stmt, If):
-        names |= {d.name for s in walk(stmt.body + stmt.orelse) for d in s.defs()}
+    names = set()
+    for s in walk([stmt]):
+        names |= {d.name for d in s.defs()}
+        if isinstance(s, (For, While)):
+            names |= {d.name for d in s.loop_defs()}
     return names
 
 

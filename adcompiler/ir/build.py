@@ -18,7 +18,8 @@ import numpy as np
 from .. import rules
 from ..errors import UnsupportedError
 from ..rules import REQUIRED
-from .nodes import Const, Function, Global, If, Index, Names, Op, Phi, Return, Slice, Var
+from .nodes import (Const, For, Function, Global, If, Index, Names, Op, Phi, Return, Slice, Var,
+                    While, substitute)
 
 _HELPER_NAMES = ("np", "math", "runtime")
 
@@ -285,12 +286,6 @@ class Builder(Lowerer):
             last = statements[-1] if statements else node
             raise UnsupportedError("the function must end with a `return` of the value to "
                                    "differentiate", self.parsed.loc(last), "missing return")
-        for stmt in statements[:-1]:
-            for inner in gast.walk(stmt):
-                if isinstance(inner, gast.Return):
-                    raise UnsupportedError("a `return` before the end of the function is not "
-                                           "supported yet", self.parsed.loc(inner), "early return",
-                                           hint="assign the result and return it at the end")
         for stmt in statements:
             self.stmt(stmt)
         defaults = [self.value(d) for d in node.args.defaults]
@@ -425,11 +420,143 @@ class Builder(Lowerer):
                 out[name] = target
         return out
 
+    # -- loops ----------------------------------------------------------------------
     def stmt_For(self, node):
-        raise UnsupportedError("`for` loops are not supported yet", self.loc, "for loop")
+        loc = self.loc
+        target, iterable = node.target, node.iter
+        kind, callee = None, None
+        if isinstance(iterable, gast.Call) and not iterable.keywords:
+            callee = self.expr(iterable.func)
+            if isinstance(callee, Static) and callee.value in (range, enumerate, zip):
+                kind = callee.value.__name__
+        loop = For(None, None, [], [], loc=loc)
+        prefix = []  # (user target node, operand) bound at the start of each iteration
+        if kind == "range":
+            args = [self.value(a) for a in iterable.args]
+            loop.iter = self.op("range", args, hint="t")
+            loop.range_args = args
+            bind_to = target
+        elif kind == "enumerate" and _pair(target) and len(iterable.args) == 1:
+            loop.iter = loop.source = self.value(iterable.args[0])
+            counter_node, bind_to = target.elts
+            prefix.append((counter_node, "counter"))
+        elif kind == "zip" and isinstance(target, (gast.Tuple, gast.List)) \
+                and len(target.elts) == len(iterable.args):
+            # zip(a, b): iterate an index, so derivatives reach every sequence
+            seqs = [self.value(a) for a in iterable.args]
+            lengths = [self.op("len", [q]) for q in seqs]
+            n = lengths[0]
+            for extra in lengths[1:]:
+                n = self.op("min", [n, extra])
+            loop.iter = self.op("range", [n], hint="t")
+            loop.range_args = [n]
+            bind_to = None
+            for elt, seq in zip(target.elts, seqs):
+                prefix.append((elt, ("item", seq)))
+        else:
+            loop.iter = loop.source = self.value(iterable, "t")
+            bind_to = target
+        assigned = _assigned_names(node.body) | _assigned_names([target])
+        before = dict(self.env)
+        # the loop's own variable is named first: `for i in ...` binds `i`
+        index_var = None
+        if bind_to is not None:
+            loop.target = Var(self.names.fresh(bind_to.id if isinstance(bind_to, gast.Name)
+                                               else "t"))
+        else:
+            loop.target = index_var = Var(self.names.fresh("k"))
+        names = self._open_loop(loop, assigned)
+        body = []
+        saved = self.out
+        self.out = body
+        if bind_to is not None:
+            self.bind_target(bind_to, loop.target)
+        for elt, what in prefix:
+            if what == "counter":
+                loop.counter = self.names.var(elt.id)
+                loop.counter.temp = False
+                self.bind_target(elt, loop.counter)
+            else:
+                hint = elt.id if isinstance(elt, gast.Name) else "t"
+                item = self.op("getitem", [what[1], Index([index_var], False)], hint=hint)
+                self.bind_target(elt, item)
+        self._loop_body(node.body, loop)
+        self.out = saved
+        loop.body = body
+        self._close_loop(loop, before, names)
+        self.out.append(loop)
 
     def stmt_While(self, node):
-        raise UnsupportedError("`while` loops are not supported yet", self.loc, "while loop")
+        loc = self.loc
+        assigned = _assigned_names(node.body)
+        before = dict(self.env)
+        loop = While([], None, [], [], loc=loc)
+        names = self._open_loop(loop, assigned)
+        saved = self.out
+        self.out = loop.header
+        loop.cond = self.value(node.test, "cond")
+        self.out = loop.body
+        self._loop_body(node.body, loop)
+        self.out = saved
+        self._close_loop(loop, before, names)
+        self.out.append(loop)
+
+    def _open_loop(self, loop, assigned):
+        """Header phis for every name the loop assigns; inputs from the body come later.
+
+        Returns {id(phi target): the user's name}.
+        """
+        names = {}
+        for name in sorted(assigned):
+            init = self.env.get(name, Const(None))  # None: not defined before the loop
+            target = self.names.var(name)
+            target.temp = False
+            loop.phis.append(Phi(target, [init, None]))
+            self.env[name] = target
+            names[id(target)] = name
+        return names
+
+    def _loop_body(self, statements, loop):
+        last = statements[-1] if statements else None
+        if last is not None and getattr(last, "adcompiler_exit", False):
+            statements = statements[:-1]
+        for s in statements:
+            self.stmt(s)
+        if last is not None and getattr(last, "adcompiler_exit", False):
+            self.loc = self.parsed.loc(last, statement_text(last))
+            loop.exit = self.value(last.test, "t")
+
+    def _close_loop(self, loop, before, names):
+        end = self.env
+        for phi in loop.phis:
+            phi.inputs[1] = end.get(names[id(phi.target)], phi.target)
+        # a phi whose value never changes in the loop is just its input
+        mapping = {}
+        changed = True
+        while changed:
+            changed = False
+            for phi in loop.phis:
+                if id(phi.target) in mapping:
+                    continue
+                init, nxt = (mapping.get(id(i), i) if isinstance(i, Var) else i
+                             for i in phi.inputs)
+                if nxt is phi.target or nxt is init:
+                    mapping[id(phi.target)] = init
+                    changed = True
+        if mapping:
+            substitute([loop], mapping)
+            if isinstance(loop, While):
+                loop.cond = mapping.get(id(loop.cond), loop.cond)
+        removed = [p for p in loop.phis if id(p.target) in mapping]
+        loop.phis = [p for p in loop.phis if id(p.target) not in mapping]
+        self.env = dict(before)
+        for phi in loop.phis:
+            self.env[names[id(phi.target)]] = phi.target
+        for phi in removed:
+            value = mapping[id(phi.target)]
+            if not (isinstance(value, Const) and value.value is None and
+                    names[id(phi.target)] not in before):
+                self.env[names[id(phi.target)]] = value
 
     def expr_IfExp(self, node, hint):
         test = self.value(node.test, "cond")
@@ -463,6 +590,20 @@ class Builder(Lowerer):
             self.out.append(If(out, branch[0], branch[1], [Phi(target, inputs)], self.loc))
             out = target
         return out
+
+
+def _pair(target):
+    return isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2 \
+        and isinstance(target.elts[0], gast.Name)
+
+
+def _assigned_names(statements):
+    out = set()
+    for s in statements:
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                out.add(n.id)
+    return out
 
 
 def statement_text(node):

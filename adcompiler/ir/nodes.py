@@ -147,6 +147,64 @@ class If:
         return [p.target for p in self.phis]
 
 
+class For:
+    """``for target in iter: body``; the loop ends early when ``exit`` is true
+    at the end of an iteration (a ``break`` normalised into a flag).
+
+    ``phis`` sit at the loop header: inputs (value before the loop, value at
+    the end of the body); after the loop a name holds its phi target.
+    ``source`` is set when ``target`` is ``source[k]`` at iteration k (iterating
+    an array), so derivatives can flow back into ``source``; ``counter`` is
+    the user's ``enumerate`` index; ``range_args`` the arguments of a
+    ``range(...)`` iterable. ``trip`` (added by reverse mode) counts iterations.
+    """
+
+    __slots__ = ("target", "iter", "body", "phis", "exit", "source", "counter", "range_args",
+                 "trip", "loc", "note")
+
+    def __init__(self, target, iter, body, phis, exit=None, source=None, counter=None,
+                 range_args=None, loc=None, note=None):
+        self.target, self.iter, self.body, self.phis = target, iter, body, phis
+        self.exit, self.source, self.counter, self.range_args = exit, source, counter, range_args
+        self.trip, self.loc, self.note = None, loc, note
+
+    def operands(self):
+        return [self.iter] + [p.inputs[0] for p in self.phis]
+
+    def inner_operands(self):
+        """Operands read at the end of each iteration: phi inputs from the body, exit."""
+        return [p.inputs[1] for p in self.phis] + ([self.exit] if self.exit is not None else [])
+
+    def loop_defs(self):
+        return [v for v in (self.target, self.counter) if v is not None]
+
+    def defs(self):
+        return [p.target for p in self.phis] + ([self.trip] if self.trip is not None else [])
+
+
+class While:
+    """``while cond: body``: ``header`` recomputes ``cond`` before each iteration."""
+
+    __slots__ = ("header", "cond", "body", "phis", "exit", "trip", "loc", "note")
+
+    def __init__(self, header, cond, body, phis, exit=None, loc=None, note=None):
+        self.header, self.cond, self.body, self.phis = header, cond, body, phis
+        self.exit, self.trip, self.loc, self.note = exit, None, loc, note
+
+    def operands(self):
+        return [p.inputs[0] for p in self.phis]
+
+    def inner_operands(self):
+        return [p.inputs[1] for p in self.phis] + ([self.exit] if self.exit is not None else []) \
+            + [self.cond]
+
+    def loop_defs(self):
+        return []
+
+    def defs(self):
+        return [p.target for p in self.phis] + ([self.trip] if self.trip is not None else [])
+
+
 class Return:
     __slots__ = ("value", "loc", "note")
 
@@ -183,7 +241,7 @@ class Names:
         return name
 
     def var(self, base):
-        return Var(self.fresh(base), temp=base == "t")
+        return Var(self.fresh(base), temp=base in ("t", "cond"))
 
 
 def walk(body):
@@ -198,4 +256,53 @@ def blocks(stmt):
     """The nested statement lists of a structured statement."""
     if isinstance(stmt, If):
         return [stmt.body, stmt.orelse]
+    if isinstance(stmt, For):
+        return [stmt.body]
+    if isinstance(stmt, While):
+        return [stmt.header, stmt.body]
     return []
+
+
+def all_operands(stmt):
+    """Every operand a statement reads, its phis' and loop ends' included
+    (not those of statements nested in it)."""
+    out = list(stmt.operands())
+    if isinstance(stmt, If):
+        out += [i for phi in stmt.phis for i in phi.inputs]
+    elif isinstance(stmt, (For, While)):
+        out += stmt.inner_operands()
+    return [leaf for o in out for leaf in leaves(o)]
+
+
+def substitute(body, mapping):
+    """Replace uses of Vars (by identity) throughout ``body``: {id(var): operand}."""
+    def sub(o):
+        if isinstance(o, Var):
+            return mapping.get(id(o), o)
+        if isinstance(o, Index):
+            return Index([sub(i) for i in o.items], o.is_tuple)
+        if isinstance(o, Slice):
+            return Slice(*(None if p is None else sub(p) for p in (o.lower, o.upper, o.step)))
+        return o
+
+    for stmt in walk(body):
+        if isinstance(stmt, Op):
+            stmt.args = tuple(sub(a) for a in stmt.args)
+            stmt.kwargs = tuple((k, sub(v)) for k, v in stmt.kwargs)
+        elif isinstance(stmt, Return):
+            stmt.value = sub(stmt.value)
+        elif isinstance(stmt, If):
+            stmt.test = sub(stmt.test)
+        elif isinstance(stmt, For):
+            stmt.iter = sub(stmt.iter)
+            if stmt.source is not None:
+                stmt.source = sub(stmt.source)
+            if stmt.range_args is not None:
+                stmt.range_args = [sub(a) for a in stmt.range_args]
+        elif isinstance(stmt, While):
+            stmt.cond = sub(stmt.cond)
+        if isinstance(stmt, (If, For, While)):
+            for phi in stmt.phis:
+                phi.inputs = [sub(i) for i in phi.inputs]
+            if isinstance(stmt, (For, While)) and stmt.exit is not None:
+                stmt.exit = sub(stmt.exit)

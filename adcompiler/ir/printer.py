@@ -1,5 +1,5 @@
 """Print the SSA form as text: what ``.ssa`` shows."""
-from .nodes import If, Index, Op, Return
+from .nodes import For, If, Index, Op, Return, While
 
 
 def format_operand(o):
@@ -38,9 +38,24 @@ def _block(body, lines, depth):
             for phi in stmt.phis:
                 ins = ", ".join(format_operand(i) for i in phi.inputs)
                 lines.append(f"{pad}{phi.target.name} = phi({ins})")
+        elif isinstance(stmt, (For, While)):
+            for phi in stmt.phis:
+                ins = ", ".join(format_operand(i) for i in phi.inputs)
+                lines.append(f"{pad}{phi.target.name} = phi({ins})  # loop header")
+            if isinstance(stmt, For):
+                target = stmt.target.name
+                if stmt.counter is not None:
+                    target = f"{stmt.counter.name}, {target}"
+                lines.append(f"{pad}for {target} in {format_operand(stmt.iter)}:")
+            else:
+                lines.append(f"{pad}while:")
+                _block(stmt.header, lines, depth + 1)
+                lines.append(f"{pad}    if not {format_operand(stmt.cond)}: break")
+            _block(stmt.body, lines, depth + 1)
+            if stmt.exit is not None:
+                lines.append(f"{pad}    if {format_operand(stmt.exit)}: break")
+            if stmt.trip is not None:
+                lines.append(f"{pad}{stmt.trip.name} = trip count")
         else:
-            printer = getattr(stmt, "print_ssa", None)
-            if printer is None:
-                raise TypeError(f"cannot print {type(stmt).__name__}")
-            printer(lines, depth, _block)
+            raise TypeError(f"cannot print {type(stmt).__name__}")
 

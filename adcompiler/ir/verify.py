@@ -4,7 +4,7 @@ Run by the test suite on every function it compiles; a failure here is a
 compiler bug, not a user error. Values defined inside an arm of an ``If`` are
 visible after it only through its phis.
 """
-from .nodes import If, Var
+from .nodes import For, If, Var, While
 
 
 class VerifyError(AssertionError):
@@ -47,7 +47,24 @@ def block(body, visible, state):
             for phi in stmt.phis:
                 use(phi.inputs[0], then_vis, f"phi {phi.target.name}, then arm")
                 use(phi.inputs[1], else_vis, f"phi {phi.target.name}, else arm")
-        elif hasattr(stmt, "verify"):
-            stmt.verify(visible, state)
+        elif isinstance(stmt, (For, While)):
+            inner = set(visible)
+            for phi in stmt.phis:
+                state.define(phi.target, inner)
+            if isinstance(stmt, While):
+                block(stmt.header, inner, state)
+                use(stmt.cond, inner, "while condition")
+            for var in stmt.loop_defs():
+                state.define(var, inner)
+            block(stmt.body, inner, state)
+            for phi in stmt.phis:
+                use(phi.inputs[1], inner, f"loop phi {phi.target.name}, from the body")
+            if stmt.exit is not None:
+                use(stmt.exit, inner, "loop exit")
+            for phi in stmt.phis:  # defined by the loop; visible after it
+                visible.add(id(phi.target))
+            if stmt.trip is not None:
+                state.define(stmt.trip, visible)
+            continue
         for var in stmt.defs():
             state.define(var, visible)

@@ -1,68 +1,111 @@
 """EliminateDeadCode: drop operations whose results nothing uses.
 
-    >>> # before                     after (grad of y = sin(x) ** 2, y unused)
-    >>> # t = np.sin(x)              t = np.sin(x)
-    >>> # y = t ** 2                 bt = by * (2 * t)
-    >>> # bt = by * (2 * t)          ...
+    >>> # before (grad of y = sin(x) ** 2)     after
+    >>> # t = np.sin(x)                        t = np.sin(x)
+    >>> # y = t ** 2                           bt = by * (2 * t)
+    >>> # bt = by * (2 * t)
 
-Calls to unknown functions are kept: they may act on the world.
+Liveness is marked from the roots (the returned value, calls that may act on
+the world, tape pushes and pops) and iterated to a fixed point, so values that
+only feed each other around a loop die too. Branches and loops left with
+nothing live are removed whole.
 """
 from .. import rules
-from ..ir.nodes import If, Op, Var, walk
+from ..ir.nodes import For, If, Op, Return, Var, While, all_operands, leaves
 
-_IMPURE = ("call", "getattr", "assert")
+_IMPURE = ("call", "getattr", "assert", "tape.push", "tape.pop", "runtime.Tape", "print")
+
+
+def _impure(op):
+    prim = rules.PRIMS[op.prim]
+    return op.target is None or prim.key in _IMPURE or prim.emit[0] == "generic"
+
+
+class _Marker:
+    def __init__(self):
+        self.live = set()
+
+    def mark(self, operands):
+        for o in operands:
+            for leaf in leaves(o):
+                if isinstance(leaf, Var):
+                    self.live.add(id(leaf))
+
+    def is_live(self, var):
+        return id(var) in self.live
+
+    def block(self, body):
+        """Mark what ``body`` needs; return whether anything in it is kept."""
+        kept = False
+        for stmt in body:
+            kept |= self.stmt(stmt)
+        return kept
+
+    def stmt(self, stmt):
+        if isinstance(stmt, Return):
+            self.mark(stmt.operands())
+            return True
+        if isinstance(stmt, Op):
+            if _impure(stmt) or self.is_live(stmt.target):
+                self.mark(stmt.operands())
+                return True
+            return False
+        live_phis = [p for p in stmt.phis if self.is_live(p.target)]
+        for phi in live_phis:
+            self.mark(phi.inputs)
+        if isinstance(stmt, If):
+            kept = self.block(stmt.body) | self.block(stmt.orelse)
+            if kept or live_phis:
+                self.mark([stmt.test])
+                return True
+            return False
+        kept = self.block(stmt.body)
+        if isinstance(stmt, While):
+            kept |= self.block(stmt.header)
+        if kept or live_phis:
+            self.mark(stmt.operands())
+            if stmt.exit is not None:
+                self.mark([stmt.exit])
+            if isinstance(stmt, While):
+                self.mark([stmt.cond])
+                self.block(stmt.header)
+            return True
+        return False
 
 
 def eliminate_dead_code(fn):
-    """Remove dead Ops and phis until none is left; returns whether anything changed."""
-    changed_any = False
-    while True:
-        used = set()
-        for stmt in walk(fn.body):
-            for o in stmt.operands():
-                if isinstance(o, Var):
-                    used.add(id(o))
-        # a phi's inputs count as used only when the phi itself is (see _phi_uses)
-        changed = _sweep(fn.body, used)
-        changed_any |= changed
-        if not changed:
-            return changed_any
+    """Remove dead Ops, phis, branches and loops; return whether anything changed."""
+    marker = _Marker()
+    size = -1
+    while size != len(marker.live):
+        size = len(marker.live)
+        marker.block(fn.body)
+    return _sweep(fn.body, marker)
 
 
-def _phi_uses(body, used):
-    grew = True
-    while grew:
-        grew = False
-        for stmt in walk(body):
-            if isinstance(stmt, If):
-                for phi in stmt.phis:
-                    if id(phi.target) in used:
-                        for i in phi.inputs:
-                            if isinstance(i, Var) and id(i) not in used:
-                                used.add(id(i))
-                                grew = True
-
-
-def _sweep(body, used):
-    _phi_uses(body, used)
+def _sweep(body, marker):
     changed = False
     kept = []
     for stmt in body:
-        if isinstance(stmt, Op):
-            prim = rules.PRIMS[stmt.prim]
-            if stmt.target is not None and id(stmt.target) not in used \
-                    and prim.key not in _IMPURE and prim.emit[0] != "generic":
-                changed = True
-                continue
-        if isinstance(stmt, If):
-            phis = [p for p in stmt.phis if id(p.target) in used]
+        if isinstance(stmt, Op) and not _impure(stmt) and not marker.is_live(stmt.target):
+            changed = True
+            continue
+        if isinstance(stmt, (If, For, While)):
+            phis = [p for p in stmt.phis if marker.is_live(p.target)]
             changed |= len(phis) != len(stmt.phis)
             stmt.phis = phis
-            changed |= _sweep(stmt.body, used)
-            changed |= _sweep(stmt.orelse, used)
-            if not stmt.body and not stmt.orelse and not stmt.phis:
+            for block in ([stmt.body, stmt.orelse] if isinstance(stmt, If) else
+                          [stmt.body] + ([stmt.header] if isinstance(stmt, While) else [])):
+                changed |= _sweep(block, marker)
+            empty = not stmt.body and (not isinstance(stmt, If) or not stmt.orelse)
+            if isinstance(stmt, While):
+                empty = empty and not stmt.header
+            if empty and not stmt.phis and getattr(stmt, "trip", None) is None:
                 changed = True
                 continue
         kept.append(stmt)
     body[:] = kept
     return changed
+
+
+__all__ = ["eliminate_dead_code", "all_operands"]

@@ -10,7 +10,7 @@ silently wrong (zero) derivative.
 """
 from .. import rules
 from ..errors import NoRuleError
-from ..ir.nodes import Const, If, Op, Return, Var, leaves
+from ..ir.nodes import Const, For, If, Op, Return, Var, While, leaves
 
 
 class Activity:
@@ -18,8 +18,16 @@ class Activity:
         self.varied, self.useful = set(), set()
         for p in wrt_params:
             self.varied.add(id(p))
-        self._forward(fn.body)
-        self._backward(fn.body)
+        # loops feed values back to their header: repeat until nothing changes
+        size = -1
+        while size != len(self.varied):
+            size = len(self.varied)
+            self._forward(fn.body)
+        size = -1
+        while size != len(self.useful):
+            size = len(self.useful)
+            self._backward(fn.body)
+        self._backward(fn.body, check=True)
 
     def is_active(self, operand):
         return isinstance(operand, Var) and id(operand) in self.varied and id(operand) in self.useful
@@ -41,11 +49,18 @@ class Activity:
                 for phi in stmt.phis:
                     if any(self.is_varied(i) for i in phi.inputs):
                         self.varied.add(id(phi.target))
-            elif hasattr(stmt, "activity_forward"):
-                stmt.activity_forward(self)
+            elif isinstance(stmt, (For, While)):
+                for phi in stmt.phis:
+                    if any(self.is_varied(i) for i in phi.inputs):
+                        self.varied.add(id(phi.target))
+                if isinstance(stmt, For) and self.is_varied(stmt.source):
+                    self.varied.add(id(stmt.target))
+                if isinstance(stmt, While):
+                    self._forward(stmt.header)
+                self._forward(stmt.body)
 
     # -- useful: backward from the returned value ----------------------------------
-    def _backward(self, body):
+    def _backward(self, body, check=False):
         for stmt in reversed(body):
             if isinstance(stmt, Return):
                 for o in leaves(stmt.value):
@@ -53,7 +68,8 @@ class Activity:
                         self.useful.add(id(o))
             elif isinstance(stmt, Op):
                 if stmt.target is not None and id(stmt.target) in self.useful:
-                    self._check_rule(stmt)
+                    if check:
+                        self._check_rule(stmt)
                     for o in stmt.operands():
                         if isinstance(o, Var):
                             self.useful.add(id(o))
@@ -63,10 +79,18 @@ class Activity:
                         for i in phi.inputs:
                             if isinstance(i, Var):
                                 self.useful.add(id(i))
-                self._backward(stmt.body)
-                self._backward(stmt.orelse)
-            elif hasattr(stmt, "activity_backward"):
-                stmt.activity_backward(self)
+                self._backward(stmt.body, check)
+                self._backward(stmt.orelse, check)
+            elif isinstance(stmt, (For, While)):
+                for phi in stmt.phis:
+                    if id(phi.target) in self.useful:
+                        for i in phi.inputs:
+                            if isinstance(i, Var):
+                                self.useful.add(id(i))
+                if isinstance(stmt, For) and id(stmt.target) in self.useful \
+                        and isinstance(stmt.source, Var):
+                    self.useful.add(id(stmt.source))
+                self._backward(stmt.body, check)
 
     def _check_rule(self, op):
         prim = rules.PRIMS[op.prim]
@@ -115,7 +139,7 @@ def shape_symbols(fn):
     arguments share (a scalar broadcasts into anything). The reverse transform
     emits ``unbroadcast`` only where symbols differ.
     """
-    sym = {}
+    sym, broken = {}, set()
 
     def of(o):
         if isinstance(o, Const):
@@ -128,7 +152,9 @@ def shape_symbols(fn):
         for stmt in body:
             if isinstance(stmt, Op) and stmt.target is not None:
                 prim = rules.PRIMS[stmt.prim]
-                if prim.key in ("np.sum", "np.mean") and _is_const(stmt.args[1], None) \
+                if prim.key in ("len", "int", "float", "bool"):
+                    sym[id(stmt.target)] = "scalar"
+                elif prim.key in ("np.sum", "np.mean") and _is_const(stmt.args[1], None) \
                         and _is_const(stmt.args[2], False):
                     sym[id(stmt.target)] = "scalar"  # a full reduction
                 elif prim.elementwise:
@@ -144,8 +170,28 @@ def shape_symbols(fn):
                     shapes = {of(i) for i in phi.inputs}
                     if len(shapes) == 1:
                         sym[id(phi.target)] = shapes.pop()
-            elif hasattr(stmt, "shape_symbols"):
-                stmt.shape_symbols(sym, of, visit)
+            elif isinstance(stmt, (For, While)):
+                if isinstance(stmt, For) and stmt.range_args is not None:
+                    sym[id(stmt.target)] = "scalar"  # an int from range()
+                # optimistic: a loop-carried value keeps the shape it enters with,
+                # unless one pass over the body shows it changing
+                pending = [p for p in stmt.phis if id(p.target) not in sym
+                           and id(p.target) not in broken]
+                for p in pending:
+                    sym[id(p.target)] = of(p.inputs[0])
+                for _ in range(len(stmt.phis) + 1):
+                    if isinstance(stmt, While):
+                        visit(stmt.header)
+                    visit(stmt.body)
+                    bad = [p for p in stmt.phis if id(p.target) in sym
+                           and of(p.inputs[1]) != sym[id(p.target)]]
+                    if not bad:
+                        break
+                    for p in bad:
+                        broken.add(id(p.target))
+                        del sym[id(p.target)]
+                        for v in _defined_in(stmt):
+                            sym.pop(id(v), None)
 
     visit(fn.body)
     return of
@@ -153,3 +199,8 @@ def shape_symbols(fn):
 
 def _is_const(operand, value):
     return isinstance(operand, Const) and operand.value is value
+
+
+def _defined_in(loop):
+    from ..ir.nodes import walk
+    return [d for s in walk(loop.body + getattr(loop, "header", [])) for d in s.defs()]

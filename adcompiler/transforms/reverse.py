@@ -15,7 +15,8 @@ import runtime
 from .. import rules
 from ..errors import UnsupportedError
 from ..ir.build import Lowerer, Static
-from ..ir.nodes import Const, Function, If, Op, Phi, Return, Var
+from ..ir.nodes import (Const, For, Function, If, Index, Op, Phi, Return, Slice, Var, While,
+                        all_operands, substitute, walk)
 from .activity import Activity, shape_symbols
 
 _MODULES = {"np": Static(np, "np"), "math": Static(math, "math"),
@@ -53,6 +54,8 @@ class Reverse:
         self.adj_name = {}       # id(var) -> the display name of its adjoint
         self.seed_default, self.return_value = seed_default, return_value
         self.name = name or f"grad_{fn.name}"
+        self.loop_depth = 0
+        self.tape = None
 
     # -- adjoints -------------------------------------------------------------------
     def adjoint_name(self, var):
@@ -86,6 +89,8 @@ class Reverse:
         assert isinstance(ret, Return)
         seed = None
         out_value = ret.value
+        # a value restored from the tape must not take the name of the one returned
+        self.protected = {o.name for o in [out_value] if isinstance(o, Var)}
         if self.activity.is_active(out_value):
             seed = Var(self.names.fresh("b" + out_value.name))
             self.adj_name[id(out_value)] = seed.name
@@ -104,6 +109,8 @@ class Reverse:
         if self.return_value:
             result = _tuple([out_value, result], backward, self.names, ret.loc)
         seed_param = seed or Var(self.names.fresh("b" + getattr(out_value, "name", "out")))
+        if self.tape is not None:
+            body.insert(0, Op(self.tape, "runtime.Tape", [], (), ret.loc))
         new = Function(self.name, list(fn.params) + [seed_param],
                        body + backward + [Return(result, ret.loc)], self.names,
                        () if self.seed_default is None else (Const(self.seed_default),),
@@ -125,10 +132,11 @@ class Reverse:
             self.reverse_op(stmt, out)
         elif isinstance(stmt, If):
             self.reverse_if(stmt, out)
-        elif isinstance(stmt, Return):
-            raise UnsupportedError("return inside a block", stmt.loc, "return")
+        elif isinstance(stmt, (For, While)):
+            self.reverse_loop(stmt, out)
         else:
-            stmt.reverse(self, out)
+            raise UnsupportedError(f"{type(stmt).__name__} in reverse mode", stmt.loc,
+                                   type(stmt).__name__)
 
     def reverse_op(self, op, out):
         if op.target is None or not self.activity.is_active(op.target):
@@ -173,6 +181,8 @@ class Reverse:
                 if g is not None and self.activity.is_active(src):
                     self.contribute(src, g, rout, stmt.loc)
             self.reverse_block(arm, rout)
+            if self.loop_depth:
+                self.tape_block(arm, rout)
             arms.append((rout, self.adj))
         (then_out, then_adj), (else_out, else_adj) = arms
         self.adj = dict(before)
@@ -189,7 +199,8 @@ class Reverse:
             target = Var(self.adj_name[key])
             phis.append(Phi(target, [a, b]))
             self.adj[key] = target
-        out.append(If(stmt.test, then_out, else_out, phis, stmt.loc))
+        if then_out or else_out or phis:
+            out.append(If(stmt.test, then_out, else_out, phis, stmt.loc))
 
     def _visible_before(self, key, before, stmt):
         # adjoints of values defined inside an arm stay inside it
@@ -213,10 +224,180 @@ class Reverse:
     def _var_of(self, key):
         return self._vars[key]
 
-    def _zero(self, var, out, loc):
-        z = Var(self.adj_name[id(var)])
+    def _zero(self, var, out, loc, name=None):
+        z = Var(name or self.adj_name[id(var)])
         out.append(Op(z, "runtime.zeros_grad", [var], (), loc))
         return z
+
+    # -- loops --------------------------------------------------------------------------
+    def reverse_loop(self, loop, out):
+        """The backward sweep of a loop: a loop over the same iterations, reversed.
+
+        A loop-carried value ``x`` (header phi ``x_h = phi(x_0, x_next)``) hands
+        its adjoint from one reversed iteration to the one before through a phi
+        of the backward loop; values defined outside the loop and used inside
+        accumulate their adjoints through such phis too. Values the backward
+        body reads that the forward loop overwrites go on the tape.
+        """
+        act = self.activity
+        active_phis = [p for p in loop.phis if act.is_active(p.target)]
+        if not active_phis:
+            return
+        loc = loop.loc
+        inside = self._loop_defs(loop)
+        # how the backward loop iterates
+        recompute_target = False
+        if isinstance(loop, For) and loop.range_args is not None:
+            iterable = self._op(out, loc, "range", list(loop.range_args))
+            if loop.exit is not None:
+                trip = self.count_trips(loop)
+                iterable = self._op(out, loc, "getitem",
+                                    [iterable, Index([Slice(None, trip, None)], False)])
+            iterable = self._op(out, loc, "reversed", [iterable])
+            back_target = Var(loop.target.name)
+            recompute_target = True
+        else:
+            trip = self.count_trips(loop)
+            iterable = self._op(out, loc, "range", [trip])
+            needs_k = isinstance(loop, For) and act.is_active(loop.source)
+            if needs_k:
+                iterable = self._op(out, loc, "reversed", [iterable])
+            back_target = Var(self.names.fresh("k") if needs_k else "_")
+        # adjoints carried around the backward loop
+        accumulators = self._accumulators(loop, inside)
+        bphis, carried, used = [], {}, set()
+        for v in accumulators:
+            init = self.adj.get(id(v)) or self._zero(v, out, loc, self.adjoint_name(v))
+            target = Var(self.adjoint_name(v))
+            used.add(target.name)
+            bphis.append(Phi(target, [init, None]))
+            carried[id(v)] = target
+        incoming = {}
+        for p in active_phis:
+            init = self.adj.get(id(p.target)) or self._zero(p.target, out, loc,
+                                                            self.adjoint_name(p.target))
+            nxt = p.inputs[1]
+            name = self.adjoint_name(nxt) if act.is_active(nxt) else \
+                self.names.fresh("b" + p.target.name + "_next")
+            if name in used:
+                name = self.names.fresh(name)
+            used.add(name)
+            target = Var(name)
+            bphis.append(Phi(target, [init, None]))
+            incoming[id(p.target)] = target
+        # the reversed body
+        saved = self.adj
+        self.adj = dict(saved)
+        self.adj.update(carried)
+        for p in active_phis:
+            self.adj.pop(id(p.target), None)
+        rbody = []
+        self.loop_depth += 1
+        for p in active_phis:
+            if act.is_active(p.inputs[1]):
+                self.contribute(p.inputs[1], incoming[id(p.target)], rbody, loc)
+        self.reverse_block(loop.body, rbody)
+        if isinstance(loop, For) and act.is_active(loop.source) and \
+                self.adj.get(id(loop.target)) is not None:
+            contrib = self._op(rbody, loc, "runtime.unindex",
+                               [self.adj[id(loop.target)], loop.source, back_target])
+            self.contribute(loop.source, contrib, rbody, loc, fresh=True)
+        for phi, v in zip(bphis, accumulators):
+            phi.inputs[1] = self.adj[id(v)]
+        for phi, p in zip(bphis[len(accumulators):], active_phis):
+            end = self.adj.get(id(p.target))
+            if end is None:
+                end = self._zero(p.target, rbody, loc, phi.target.name)
+            phi.inputs[1] = end
+        self.loop_depth -= 1
+        self.adj = saved
+        inside = self._loop_defs(loop)  # again: reversing inner loops added trip counters
+        exclude = {id(loop.target)} if recompute_target else set()
+        mapping = {id(loop.target): back_target} if recompute_target else {}
+        if mapping:
+            substitute(rbody, mapping)
+        self.tape_block(loop.body, rbody, inside, exclude)
+        # accumulators that received nothing keep the adjoint they had
+        kept = []
+        for phi in bphis:
+            owner = next((v for v in accumulators if carried[id(v)] is phi.target), None)
+            if owner is not None and phi.inputs[1] is phi.target:
+                continue
+            kept.append(phi)
+            if owner is not None:
+                self.adj[id(owner)] = phi.target
+        out.append(For(back_target, iterable, rbody, kept, loc=loc))
+        for p in active_phis:
+            if act.is_active(p.inputs[0]):
+                self.contribute(p.inputs[0], incoming[id(p.target)], out, loc)
+
+    def count_trips(self, loop):
+        """Count the forward loop's iterations; returns the count (after the loop)."""
+        name = self.names.fresh("trip")
+        count, step = Var(name), Var(name)
+        loop.body.append(Op(step, "add", [count, Const(1)], (), loop.loc))
+        loop.phis.append(Phi(count, [Const(0), step]))
+        return count
+
+    def _loop_defs(self, loop):
+        """Values the forward loop defines afresh each iteration, at its top level."""
+        defs = [p.target for p in loop.phis] + list(loop.loop_defs())
+        for stmt in loop.body:
+            defs.extend(stmt.defs())
+        return defs
+
+    def _accumulators(self, loop, inside):
+        """Active values from outside the loop that its body reads."""
+        nested = {id(d) for s in walk(loop.body) for d in s.defs()}
+        nested |= {id(d) for s in walk(loop.body) if isinstance(s, (For, While))
+                   for d in s.loop_defs()}
+        nested |= {id(v) for v in inside}
+        found, order = set(), []
+        reads = [o for s in walk(loop.body) for o in all_operands(s)]
+        reads += [p.inputs[1] for p in loop.phis]
+        if isinstance(loop, For) and loop.source is not None:
+            reads.append(loop.source)
+        for o in reads:
+            if isinstance(o, Var) and self.activity.is_active(o) and id(o) not in nested \
+                    and id(o) not in found:
+                found.add(id(o))
+                order.append(o)
+        return sorted(order, key=lambda v: self.adjoint_name(v))
+
+    def tape_block(self, forward, backward, defs=None, exclude=()):
+        """Save what ``backward`` reads of the values ``forward`` defines.
+
+        The forward block pushes them at its end; the backward block pops them
+        first, in reverse order, into names of their own.
+        """
+        if defs is None:
+            defs = [d for stmt in forward for d in stmt.defs()]
+        reads = {id(o) for s in walk(backward) for o in all_operands(s) if isinstance(o, Var)}
+        needed, seen = [], set()
+        for v in defs:
+            if id(v) in reads and id(v) not in exclude and id(v) not in seen:
+                seen.add(id(v))
+                needed.append(v)
+        if not needed:
+            return
+        if self.tape is None:
+            self.tape = Var(self.names.fresh("tape"))
+        position = len(forward)
+        # keep the trip counter last in the body: pushes go before it
+        if forward and isinstance(forward[-1], Op) and forward[-1].target is not None \
+                and forward[-1].target.name.startswith("trip"):
+            position -= 1
+        forward[position:position] = [Op(None, "tape.push", [self.tape, v]) for v in needed]
+        mapping, pops = {}, []
+        for v in reversed(needed):
+            restored = Var(v.name if v.name not in self.protected else self.names.fresh(v.name))
+            pops.append(Op(restored, "tape.pop", [self.tape]))
+            mapping[id(v)] = restored
+        substitute(backward, mapping)
+        backward[:0] = pops
+
+    def _op(self, out, loc, key, args):
+        return _op(out, self.names, loc, key, args)
 
 
 def _op(out, names, loc, key, args):
