@@ -145,6 +145,8 @@ register(Prim("neg", parse_params("x"), ("unop", gast.USub), partials={"x": "-1"
               elementwise=True, fold=operator.neg), operator=gast.USub)
 register(Prim("pos", parse_params("x"), ("unop", gast.UAdd), partials={"x": "1"},
               elementwise=True, fold=operator.pos), operator=gast.UAdd)
+register(Prim("abs", parse_params("x"), ("call", "abs"), partials={"x": "runtime.sign0(x)"},
+              elementwise=True), objects=[builtins.abs])
 register(Prim("float", parse_params("x"), ("call", "float"), partials={"x": "1"},
               elementwise=True), objects=[float])
 register(Prim("np.where", parse_params("condition, a, b"), ("call", "np.where"),
