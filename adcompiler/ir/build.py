@@ -81,7 +81,27 @@ class Lowerer:
             producer = self._producer(args[0])
             if producer is not None and producer.prim == "neg":
                 return producer.args[0]
+        if key == "add" and len(args) == 2 and isinstance(args[0], Var) and args[0] is args[1]:
+            return self.op("mul", [Const(2), args[0]])  # x + x: one product, not two reads
+        if key in ("add", "mul") and len(args) == 2:
+            rewritten = self._absorb(key, *args)
+            if rewritten is not None:
+                return rewritten
         return None
+
+    def _absorb(self, key, a, b):
+        """a + (-c) -> a - c and a * (1 / c) -> a / c, when the inner value is a
+        temporary made just before: its operation is taken back."""
+        inner_key, outer_key, const = ("neg", "sub", None) if key == "add" else \
+            ("truediv", "truediv", 1)
+        producer = self._producer(b) if isinstance(b, Var) else None
+        if producer is None or producer.prim != inner_key or not b.temp \
+                or self.out[-1] is not producer:
+            return None
+        if const is not None and not _is_int(producer.args[0], const):
+            return None
+        self.out.pop()
+        return self.op(outer_key, [a, producer.args[-1]])
 
     def _producer(self, var):
         for stmt in reversed(self.out):

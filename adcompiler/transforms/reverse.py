@@ -78,7 +78,11 @@ class Reverse:
             self.adj[id(var)] = value
             return
         total = Var(name)  # same display name: printed as `bx = bx + ...`
-        out.append(Op(total, "add", [current, value], (), loc))
+        key = "add"
+        if fresh and out and isinstance(out[-1], Op) and out[-1].target is value \
+                and out[-1].prim == "neg":
+            key, value = "sub", out.pop().args[0]  # bx - c, not bx + -c
+        out.append(Op(total, key, [current, value], (), loc))
         self.adj[id(var)] = total
 
     # -- the transform ---------------------------------------------------------------
@@ -148,12 +152,20 @@ class Reverse:
         bindings = dict(zip(prim.param_names, op.args))
         bindings["ans"] = op.target
         bindings["g"] = g
+        done = set()
         for name, arg in zip(prim.param_names, op.args):
-            if not self.activity.is_active(arg):
+            if not self.activity.is_active(arg) or id(arg) in done:
                 continue
+            done.add(id(arg))
             mark = len(out)
             if prim.elementwise:
-                partial = instantiate(prim.partials[name], bindings, self.names, out, op.loc)
+                # one contribution per value: x * x gives g * (2 * x), not g * x twice
+                same = [n for n, a in zip(prim.param_names, op.args) if a is arg]
+                partial = None
+                for n in same:
+                    term = instantiate(prim.partials[n], bindings, self.names, out, op.loc)
+                    partial = term if partial is None else \
+                        _op(out, self.names, op.loc, "add", [partial, term])
                 if isinstance(partial, Const):
                     contrib = _op(out, self.names, op.loc, "mul", [partial, g])
                 else:
