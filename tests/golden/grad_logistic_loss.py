@@ -1,0 +1,33 @@
+def grad_logistic_loss(w, b, x, y, bout=1.0):
+    t = x @ w
+    z = t + b
+    t_2 = np.exp(-z)
+    t_3 = 1 + t_2
+    p = 1 / t_3
+    t_4 = np.log(p)
+    t_5 = y * t_4
+    t_6 = 1 - y
+    t_7 = 1 - p
+    t_8 = np.log(t_7)
+    t_9 = t_6 * t_8
+    t_10 = t_5 + t_9
+    out = -np.mean(t_10)
+    # Grad of: return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    bt_11 = -bout
+    bt_10 = runtime.unreduce_mean(bt_11, t_10)
+    bt_5 = runtime.unbroadcast(bt_10, t_5)
+    bt_9 = runtime.unbroadcast(bt_10, t_9)
+    bt_8 = runtime.unbroadcast(bt_9 * t_6, t_8)
+    bt_7 = bt_8 / t_7
+    bp = -bt_7
+    bt_4 = runtime.unbroadcast(bt_5 * y, t_4)
+    bp = bp + bt_4 / p
+    # Grad of: p = 1 / (1 + np.exp(-z))
+    bt_3 = bp * (-p / t_3)
+    bt_1 = bt_3 * t_2
+    bz = -bt_1
+    # Grad of: z = x @ w + b
+    bt = runtime.unbroadcast(bz, t)
+    bb = runtime.unbroadcast(bz, b)
+    bw = runtime.matmul_grad_right(bt, x, w)
+    return out, (bw, bb)

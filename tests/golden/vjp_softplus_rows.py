@@ -1,0 +1,8 @@
+def vjp_softplus_rows(x, bout):
+    t = np.exp(x)
+    t_1 = 1 + t
+    # Grad of: return np.log(1 + np.exp(x)).sum(axis=1)
+    bt_2 = runtime.unreduce(bout, np.log(t_1), axis=1)
+    bt_1 = bt_2 / t_1
+    bx = bt_1 * t
+    return bx
