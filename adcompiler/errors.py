@@ -33,7 +33,7 @@ class UnsupportedError(AdError):
         parts = []
         if self.loc is not None:
             parts.append(f"{self.loc.filename}:{self.loc.line}:{self.loc.col + 1}: ")
-        if self.construct:
+        if self.construct and self.construct.lower() not in self.message.lower():
             parts.append(f"{self.construct}: ")
         parts.append(self.message)
         if self.loc is not None and self.loc.text:
