@@ -1,6 +1,8 @@
 """The public API of issue 2: grad, value_and_grad, vjp, show, check_grad, the
 cache, and the worked examples with their hand-derived values."""
+import importlib.util
 import io
+import pathlib
 import subprocess
 import sys
 import types
@@ -71,6 +73,18 @@ def test_cubic():
     (tiny_network, (2.0, 1.0, 0.5, -0.3)), (cubic, (2.0,))])
 def test_worked_examples_agree_with_finite_differences(f, args):
     assert_grad_matches_fd(f, args, wrt=tuple(range(len(args))))
+
+
+def test_worked_examples_script():
+    path = pathlib.Path(__file__).parents[1] / "examples" / "worked_examples.py"
+    spec = importlib.util.spec_from_file_location("worked_examples", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = io.StringIO()
+    assert script.run(out) == 0
+    text = out.getvalue()
+    assert text.count("   ok") == 8 and "WRONG" not in text
+    assert "def grad_tiny_network(x, y, w1, w2, bout=1.0):" in text
 
 
 # ---- grad: calling forms and wrt ---------------------------------------------------
