@@ -128,3 +128,17 @@ def test_text_does_not_depend_on_hash_seed():
         run = subprocess.run([sys.executable, "-c", _IN_A_NEW_PROCESS, __file__], env=env,
                              capture_output=True, text=True, check=True)
         assert json.loads(run.stdout) == here
+
+
+def test_pipeline_doc_shows_the_real_output():
+    """docs/pipeline.md pastes the output for the demo loss: keep it true."""
+    from adcompiler import cli
+    doc = (pathlib.Path(__file__).parents[1] / "docs" / "pipeline.md").read_text()
+    blocks = [b.split("\n", 1)[1] for b in doc.split("```")[1::2]]
+    g = grad(cli.loss, wrt=("w", "b"))
+    assert g.ssa + "\n" in blocks, "docs/pipeline.md: the .ssa block is out of date"
+    assert g.source in blocks, "docs/pipeline.md: the .source block is out of date"
+    shown_vjp = next(b for b in blocks if b.startswith("def vjp_loss"))
+    head = shown_vjp.split("    ...\n")[0]
+    assert vjp(cli.loss, wrt=("w", "b")).source.startswith(head), \
+        "docs/pipeline.md: the optimised vjp block is out of date"
