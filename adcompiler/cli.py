@@ -6,6 +6,7 @@
 """
 import argparse
 import inspect
+import os
 import sys
 
 import numpy as np
@@ -82,7 +83,11 @@ def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "demo":
-        return demo()
+        try:
+            return demo()
+        except BrokenPipeError:  # `adcompiler demo | head`: stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     parser.print_help()
     return 2
 
