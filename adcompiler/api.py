@@ -61,9 +61,11 @@ class _Namespace(dict):
     """The generated code's globals: our imports, closure values, then the
     user's module globals, read live (a global rebound later is seen)."""
 
-    def __init__(self, fn, closure_refs):
+    def __init__(self, fn, extra):
         super().__init__(np=np, math=math, runtime=runtime, __builtins__=builtins)
-        self.update(closure_refs)
+        from .custom import NAMESPACE
+        self.update(NAMESPACE)
+        self.update(extra)
         self._user = fn.__globals__
 
     def __missing__(self, key):
@@ -86,7 +88,7 @@ def compile_derivative(fn, kind, wrt, optimize=True):
     if optimize:
         run_passes(ir_fn)
         verify(ir_fn)
-    compiled = Compiled(ir_fn, primal, _Namespace(fn, getattr(work, "closure_refs", {})))
+    compiled = Compiled(ir_fn, primal, _Namespace(fn, work.extra_globals))
     per_fn[key] = compiled
     return compiled
 

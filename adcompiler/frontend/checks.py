@@ -8,11 +8,12 @@ import gast
 from ..errors import UnsupportedError
 
 STATEMENTS = (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr, gast.Pass,
-              gast.Assert, gast.If, gast.For, gast.While, gast.Break, gast.Continue)
+              gast.Assert, gast.If, gast.For, gast.While, gast.Break, gast.Continue,
+              gast.FunctionDef)
 
 EXPRESSIONS = (gast.BinOp, gast.UnaryOp, gast.BoolOp, gast.Compare, gast.Call, gast.Name,
                gast.Constant, gast.Attribute, gast.Subscript, gast.Slice, gast.Tuple,
-               gast.List, gast.IfExp, gast.keyword)
+               gast.List, gast.IfExp, gast.keyword, gast.Lambda, gast.arguments)
 
 CONTEXT = (gast.Load, gast.Store, gast.Del, gast.operator, gast.unaryop, gast.boolop,
            gast.cmpop, gast.expr_context)
@@ -24,12 +25,9 @@ HINTS = {
     gast.Global: ("`global` statement", "pass the value as an argument"),
     gast.Nonlocal: ("`nonlocal` statement", "pass the value as an argument and return it"),
     gast.Delete: ("`del` statement", "drop the `del`; names go out of scope on return"),
-    gast.FunctionDef: ("nested function definition",
-                       "define the helper at module level and call it"),
     gast.ClassDef: ("class definition", "define classes at module level"),
     gast.Import: ("import inside the function", "import at module level"),
     gast.ImportFrom: ("import inside the function", "import at module level"),
-    gast.Lambda: ("lambda", "define the function with `def` at module level"),
     gast.ListComp: ("list comprehension", "write a `for` loop that appends, or use NumPy"),
     gast.SetComp: ("set comprehension", "write a `for` loop"),
     gast.DictComp: ("dict comprehension", "write a `for` loop"),

@@ -43,16 +43,26 @@ def normalize_exits(fn_node):
     return fn_node
 
 
+def _scope(node):
+    """The nodes of a scope: nested functions and lambdas are their own."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        yield n
+        todo.extend(c for c in gast.iter_child_nodes(n)
+                    if not isinstance(c, (gast.FunctionDef, gast.Lambda)))
+
+
 def _has_early_return(body):
     for i, stmt in enumerate(body):
-        for node in gast.walk(stmt):
+        for node in _scope(stmt):
             if isinstance(node, gast.Return) and not (node is stmt and i == len(body) - 1):
                 return True
     return False
 
 
 def _has_loop_exit(body):
-    return any(isinstance(n, (gast.Break, gast.Continue)) for s in body for n in gast.walk(s))
+    return any(isinstance(n, (gast.Break, gast.Continue)) for s in body for n in _scope(s))
 
 
 def _name(id_, ctx=None):
@@ -154,7 +164,7 @@ class _Rewriter:
 
     def loop(self, stmt):
         inner = _Loop(self.fresh("skip"), self.fresh("stop"))
-        returns = any(isinstance(n, gast.Return) for n in gast.walk(stmt))
+        returns = any(isinstance(n, gast.Return) for n in _scope(stmt))
         body = self.block(stmt.body, inner)
         if inner.uses_skip:
             body.insert(0, gast.copy_location(_assign(inner.skip, gast.Constant(False, None)),

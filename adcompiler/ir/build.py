@@ -18,6 +18,7 @@ import numpy as np
 from .. import rules
 from ..errors import UnsupportedError
 from ..rules import REQUIRED
+from .inline import Inliner, LocalFunction
 from .nodes import (Const, For, Function, Global, If, Index, Names, Op, Phi, Return, Slice, Var,
                     While, substitute)
 
@@ -129,6 +130,10 @@ class Lowerer:
         out = self.expr(node, hint)
         if isinstance(out, Static):
             return Global(out.path, out.value)
+        if isinstance(out, LocalFunction):
+            raise UnsupportedError(f"the local function {out.name} can only be called here, "
+                                   "not passed or stored", self.loc, "local function",
+                                   hint="call it directly")
         return out
 
     def expr_Constant(self, node, hint):
@@ -223,8 +228,23 @@ class Lowerer:
             prim = rules.lookup_object(callee.value)
             if prim is not None:
                 return self.call(prim, args, kwargs, hint, node)
-            callee = Global(callee.path, callee.value)
+        if isinstance(callee, (Static, LocalFunction, Global)) and hasattr(self, "inline_call"):
+            result = self.inline_call(callee if isinstance(callee, LocalFunction)
+                                      else callee.value, args, kwargs, hint)
+            if result is not None:
+                return result
+            args, kwargs = self.positional(callee, args, kwargs)
+        if isinstance(callee, LocalFunction):
+            raise UnsupportedError(f"the local function {callee.name} calls itself; recursion "
+                                   "is supported for module-level functions only", self.loc,
+                                   "recursive local function",
+                                   hint="define the function at module level")
+        if isinstance(callee, Static):
+            callee = self.callee_global(callee)
         return self.op("call", [callee] + args, tuple(kwargs), hint)
+
+    def callee_global(self, callee):
+        return Global(callee.path, callee.value)
 
     def method(self, base, name, node, kwargs, hint):
         args = [self.value(a) for a in node.args]
@@ -275,22 +295,24 @@ def bind(prim, args, kwargs, loc, node=None):
     return out
 
 
-class Builder(Lowerer):
+class Builder(Inliner, Lowerer):
     """Builds the SSA ``Function`` for a parsed, checked user function."""
 
     def __init__(self, parsed, resolver):
         self.parsed, self.resolver = parsed, resolver
         node = parsed.node
-        self.assigned = {n.id for n in gast.walk(node)
+        self.assigned = {n.id for s in node.body for n in walk_scope(s)
                          if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        self.assigned |= {n.name for stmt in node.body for n in walk_scope(stmt)
+                          if isinstance(n, gast.FunctionDef)}
         # names the function reads from outside (globals, builtins) must keep
         # meaning what they mean; its own local names are free for SSA values
         reserved = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)} - self.assigned
         reserved.update(_HELPER_NAMES)
         reserved.add(node.name)
-        super().__init__(Names(reserved), [])
+        Lowerer.__init__(self, Names(reserved), [])
         self.env = {}
-        self.closure_refs = {}
+        self.init_inliner()
 
     def build(self):
         node = self.parsed.node
@@ -325,9 +347,14 @@ class Builder(Lowerer):
             raise UnsupportedError(f"the name {name!r} is reserved for the module generated "
                                    "code imports", self.loc, "name",
                                    hint=f"rename your {name!r}")
-        if where == "closure":
-            self.closure_refs[name] = value
-        return static_or_global(value, name)
+        found = static_or_global(value, name)
+        if isinstance(found, Global):
+            inlined = self.global_of(name, value, where)
+            if inlined is not None:
+                return inlined
+            if where == "closure":
+                self.extra_globals[name] = value  # captured when the derivative is compiled
+        return found
 
     def bind_target(self, target, value):
         if isinstance(target, gast.Name):
@@ -341,8 +368,23 @@ class Builder(Lowerer):
 
     # -- statements -----------------------------------------------------------------
     def stmt(self, node):
-        self.loc = self.parsed.loc(node, statement_text(node))
+        self.loc = self.parsed.loc(node, self.statement_text(node))
         getattr(self, "stmt_" + type(node).__name__)(node)
+
+    def statement_text(self, node):
+        text = statement_text(node)
+        if self.inline_stack:
+            key = self.inline_stack[-1][0]
+            text += f"  (in {getattr(key, '__name__', None) or key.name})"
+        return text
+
+    def callee_global(self, callee):
+        if self.inline_stack:
+            return Global(self.alias(callee.path.split(".")[-1], callee.value), callee.value)
+        return Global(callee.path, callee.value)
+
+    def expr_Lambda(self, node, hint):
+        return self.lambda_function(node)
 
     def body(self, statements, out):
         saved = self.out
@@ -354,6 +396,9 @@ class Builder(Lowerer):
 
     def stmt_Assign(self, node):
         target = node.targets[0]
+        if isinstance(node.value, gast.Lambda) and isinstance(target, gast.Name):
+            self.env[target.id] = self.lambda_function(node.value)
+            return
         hint = target.id if isinstance(target, gast.Name) else "t"
         if isinstance(target, (gast.Tuple, gast.List)) and isinstance(node.value, (gast.Tuple, gast.List)) \
                 and len(target.elts) == len(node.value.elts) and len(node.targets) == 1:
@@ -413,6 +458,10 @@ class Builder(Lowerer):
 
     def stmt_If(self, node):
         test = self.value(node.test, "cond")
+        if isinstance(test, Const):  # decided at compile time: build the arm taken
+            for s in (node.body if test.value else node.orelse):
+                self.stmt(s)
+            return
         loc = self.loc
         before = dict(self.env)
         then_out = self.body(node.body, [])
@@ -642,8 +691,24 @@ def _helper_module(name):
     return {"np": np, "math": math, "runtime": runtime}[name]
 
 
+def walk_scope(node):
+    """gast.walk that does not enter nested functions and lambdas."""
+    if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+        yield node
+        return
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        yield n
+        for child in gast.iter_child_nodes(n):
+            if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
+                todo.append(child)
+            elif isinstance(child, gast.FunctionDef):
+                yield child
+
+
 def build_function(parsed, resolver):
     builder = Builder(parsed, resolver)
     fn = builder.build()
-    fn.closure_refs = builder.closure_refs
+    fn.extra_globals = builder.extra_globals
     return fn

@@ -134,11 +134,14 @@ class Phi:
 class If:
     """Branch on ``test``; ``phis`` have inputs (from body, from orelse)."""
 
-    __slots__ = ("test", "body", "orelse", "phis", "loc", "note")
+    __slots__ = ("test", "body", "orelse", "phis", "loc", "note", "mirror")
 
-    def __init__(self, test, body, orelse, phis, loc=None, note=None):
+    def __init__(self, test, body, orelse, phis, loc=None, note=None, mirror=None):
         self.test, self.body, self.orelse, self.phis, self.loc = test, body, orelse, phis, loc
         self.note = note
+        # the forward If this one reverses: on the same condition, its arms may
+        # read what the forward arms defined
+        self.mirror = mirror
 
     def operands(self):
         return [self.test]

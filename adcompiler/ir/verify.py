@@ -42,6 +42,9 @@ def block(body, visible, state):
             use(operand, visible, type(stmt).__name__)
         if isinstance(stmt, If):
             then_vis, else_vis = set(visible), set(visible)
+            if stmt.mirror is not None:
+                then_vis |= _defined(stmt.mirror.body)
+                else_vis |= _defined(stmt.mirror.orelse)
             block(stmt.body, then_vis, state)
             block(stmt.orelse, else_vis, state)
             for phi in stmt.phis:
@@ -68,3 +71,13 @@ def block(body, visible, state):
             continue
         for var in stmt.defs():
             state.define(var, visible)
+
+
+def _defined(body):
+    from .nodes import walk
+    out = set()
+    for s in walk(body):
+        out |= {id(d) for d in s.defs()}
+        if isinstance(s, (For, While)):
+            out |= {id(d) for d in s.loop_defs()}
+    return out

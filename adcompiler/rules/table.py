@@ -18,7 +18,7 @@ import gast
 import numpy as np
 
 import runtime
-from .registry import Prim, REQUIRED, for_module, parse_params, register
+from .registry import PRIMS, Prim, REQUIRED, for_module, parse_params, register
 
 _ELEMENTWISE_1 = "x"
 _ELEMENTWISE_2 = "a, b"
@@ -200,6 +200,8 @@ register(Prim("runtime.log0", parse_params("x"), ("call", "runtime.log0"),
               partials={"x": "1 / x"}, elementwise=True), objects=[runtime.log0])
 nondiff("runtime.greater_share", "x, z", ("call", "runtime.greater_share"),
         objects=[runtime.greater_share])
+nondiff("runtime.stop_gradient", "x", ("call", "runtime.stop_gradient"),
+        objects=[runtime.stop_gradient])
 nondiff("runtime.zeros_grad", "x", ("call", "runtime.zeros_grad"),
         objects=[runtime.zeros_grad])
 nondiff("runtime.sign0", "x", ("call", "runtime.sign0"), objects=[runtime.sign0])
@@ -208,11 +210,15 @@ for _helper in ("matmul_grad_left", "matmul_grad_right", "dot_grad_left", "dot_g
            objects=[getattr(runtime, _helper)])
 
 # ---- zero derivative: comparisons, integer and shape valued functions -----------
-for _cls, _key in [(gast.Lt, "lt"), (gast.LtE, "le"), (gast.Gt, "gt"), (gast.GtE, "ge"),
-                   (gast.Eq, "eq"), (gast.NotEq, "ne"), (gast.Is, "is"), (gast.IsNot, "isnot"),
-                   (gast.In, "in"), (gast.NotIn, "notin")]:
+for _cls, _key, _fold in [(gast.Lt, "lt", operator.lt), (gast.LtE, "le", operator.le),
+                          (gast.Gt, "gt", operator.gt), (gast.GtE, "ge", operator.ge),
+                          (gast.Eq, "eq", operator.eq), (gast.NotEq, "ne", operator.ne),
+                          (gast.Is, "is", None), (gast.IsNot, "isnot", None),
+                          (gast.In, "in", None), (gast.NotIn, "notin", None)]:
     nondiff(_key, "*", ("compare", _cls), operator_=_cls)
+    PRIMS[_key].fold = _fold  # comparisons of constants are decided at compile time
 nondiff("not", "*", ("unop", gast.Not), operator_=gast.Not)
+PRIMS["not"].fold = operator.not_
 nondiff("floordiv", "*", ("binop", gast.FloorDiv), operator_=gast.FloorDiv)
 for _name in ("sign", "floor", "ceil", "round", "rint", "trunc", "argmax", "argmin",
               "shape", "ndim", "size", "zeros_like", "ones_like", "isnan", "isinf",
@@ -248,4 +254,4 @@ def _is_none(operand):
     return isinstance(operand, Const) and operand.value is None
 
 
-del _cls, _key, _name, _attr, _helper
+del _cls, _key, _fold, _name, _attr, _helper

@@ -98,6 +98,8 @@ class Activity:
             return
         if prim.variadic:
             varied = [o for o in op.operands() if self.is_varied(o)]
+            if prim.key == "call" and recursive_callee(op) is not None:
+                return  # a call kept for recursion: reverse mode calls its own vjp
             if varied:
                 raise no_rule(op, prim, varied[0])
             return
@@ -105,6 +107,13 @@ class Activity:
             for o in leaves(arg):
                 if self.is_varied(o) and not prim.has_rule_for(name):
                     raise no_rule(op, prim, o, name)
+
+
+def recursive_callee(op):
+    """The user function a kept ``call`` Op calls, when we can differentiate it."""
+    from ..ir.inline import user_function
+    fn, bound_self = user_function(getattr(op.args[0], "value", None))
+    return fn if fn is not None and bound_self is None and not op.kwargs else None
 
 
 def no_rule(op, prim, operand, param=None):

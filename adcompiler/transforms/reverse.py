@@ -15,9 +15,10 @@ import runtime
 from .. import rules
 from ..errors import UnsupportedError
 from ..ir.build import Lowerer, Static
+from ..ir.nodes import Global
 from ..ir.nodes import (Const, For, Function, If, Index, Op, Phi, Return, Slice, Var, While,
                         all_operands, substitute, walk)
-from .activity import Activity, shape_symbols
+from .activity import Activity, recursive_callee, shape_symbols
 
 _MODULES = {"np": Static(np, "np"), "math": Static(math, "math"),
             "runtime": Static(runtime, "runtime")}
@@ -26,21 +27,28 @@ _MODULES = {"np": Static(np, "np"), "math": Static(math, "math"),
 class TemplateLowerer(Lowerer):
     """Lowers a rule template with its placeholders bound to operands."""
 
-    def __init__(self, names, out, loc, bindings):
+    def __init__(self, names, out, loc, bindings, home=None):
         super().__init__(names, out, loc)
-        self.bindings = bindings
+        self.bindings, self.home = bindings, home
 
     def name_of(self, name, node=None):
         if name in self.bindings:
             return self.bindings[name]
         if name in _MODULES:
             return _MODULES[name]
-        raise KeyError(f"rule template names unknown {name!r}")
+        if self.home is not None and name in self.home.__globals__:
+            # a user's rule may call functions of its own module that have rules
+            value = self.home.__globals__[name]
+            if isinstance(value, type(np)) or rules.lookup_object(value) is not None:
+                return Static(value, name)
+        raise UnsupportedError(
+            f"a rule template reads {name!r}: templates may use the parameters, ans, g, "
+            "np, math, runtime and functions that have rules", self.loc, "rule template")
 
 
-def instantiate(template, bindings, names, out, loc, hint="t"):
+def instantiate(template, bindings, names, out, loc, hint="t", home=None):
     """Append the Ops computing ``template`` and return its value."""
-    lowerer = TemplateLowerer(names, out, loc, bindings)
+    lowerer = TemplateLowerer(names, out, loc, bindings, home)
     return lowerer.value(rules.parse_template(template), hint)
 
 
@@ -149,6 +157,8 @@ class Reverse:
         prim = rules.PRIMS[op.prim]
         if g is None or prim.nondiff:
             return
+        if prim.key == "call":
+            return self.reverse_call(op, g, out)
         bindings = dict(zip(prim.param_names, op.args))
         bindings["ans"] = op.target
         bindings["g"] = g
@@ -162,8 +172,10 @@ class Reverse:
                 # one contribution per value: x * x gives g * (2 * x), not g * x twice
                 same = [n for n, a in zip(prim.param_names, op.args) if a is arg]
                 partial = None
+                home = getattr(prim, "user_function", None)
                 for n in same:
-                    term = instantiate(prim.partials[n], bindings, self.names, out, op.loc)
+                    term = instantiate(prim.partials[n], bindings, self.names, out, op.loc,
+                                       home=home)
                     partial = term if partial is None else \
                         _op(out, self.names, op.loc, "add", [partial, term])
                 if isinstance(partial, Const):
@@ -177,9 +189,33 @@ class Reverse:
                 template = prim.vjp[name]
                 if callable(template):
                     template = template(bindings)
-                contrib = instantiate(template, bindings, self.names, out, op.loc)
+                contrib = instantiate(template, bindings, self.names, out, op.loc,
+                                      home=getattr(prim, "user_function", None))
             fresh = any(s.target is contrib for s in out[mark:] if isinstance(s, Op))
             self.contribute(arg, contrib, out, op.loc, fresh)
+
+    def reverse_call(self, op, g, out):
+        """A call kept for recursion: ``bx, bw = vjp_f(x, w, g)`` with f's own vjp."""
+        fn = recursive_callee(op)
+        args = op.args[1:]
+        active = [i for i, a in enumerate(args) if self.activity.is_active(a)]
+        if fn is None or not active:
+            return
+        name = f"vjp_{fn.__name__}"
+        extra = self.fn.extra_globals
+        lazy = LazyVjp(fn, tuple(active))
+        for key, value in extra.items():
+            if isinstance(value, LazyVjp) and value.key == lazy.key:
+                name = key
+                break
+        else:
+            name = self.names.fresh(name)
+            extra[name] = lazy
+        result = self._op(out, op.loc, "call", [Global(name, lazy)] + list(args) + [g])
+        for j, i in enumerate(active):
+            part = result if len(active) == 1 else \
+                self._op(out, op.loc, "getitem", [result, Index([Const(j)], False)])
+            self.contribute(args[i], part, out, op.loc, fresh=len(active) > 1)
 
     def reverse_if(self, stmt, out):
         before = dict(self.adj)
@@ -212,7 +248,7 @@ class Reverse:
             phis.append(Phi(target, [a, b]))
             self.adj[key] = target
         if then_out or else_out or phis:
-            out.append(If(stmt.test, then_out, else_out, phis, stmt.loc))
+            out.append(If(stmt.test, then_out, else_out, phis, stmt.loc, mirror=stmt))
 
     def _visible_before(self, key, before, stmt):
         # adjoints of values defined inside an arm stay inside it
@@ -421,3 +457,22 @@ def _tuple(items, out, names, loc):
     target = names.var("t")
     out.append(Op(target, "tuple", items, (), loc))
     return target
+
+
+class LazyVjp:
+    """The vjp of a user function, compiled on its first call (so that a
+    recursive function's vjp can call itself)."""
+
+    def __init__(self, fn, wrt):
+        self.fn, self.wrt = fn, wrt
+        self.key = (fn, wrt)
+        self._compiled = None
+
+    def __call__(self, *args):
+        if self._compiled is None:
+            from ..api import compile_derivative
+            self._compiled = compile_derivative(self.fn, "vjp", self.wrt).function
+        return self._compiled(*args)
+
+    def __repr__(self):
+        return f"<vjp of {self.fn.__qualname__} wrt {self.wrt}>"
