@@ -2,6 +2,7 @@
 cache, and the worked examples with their hand-derived values."""
 import importlib.util
 import io
+import itertools
 import pathlib
 import subprocess
 import sys
@@ -9,6 +10,8 @@ import types
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
 
 import adcompiler
 import adcompiler.api
@@ -442,3 +445,64 @@ def test_help_and_python_dash_m():
     run = subprocess.run([sys.executable, "-m", "adcompiler", "--help"], capture_output=True,
                          text=True, check=True)
     assert "demo" in run.stdout and "compare" in run.stdout
+
+
+# ---- random straight-line programs -----------------------------------------------------------
+# name: (template, number of operands); operands are earlier variables, the results stay bounded
+PROGRAM_OPS = {
+    "add": ("{0} + {1}", 2), "sub": ("{0} - {1}", 2), "mul": ("{0} * {1}", 2),
+    "div": ("{0} / (1.5 + np.cos({1}))", 2), "sin": ("np.sin({0})", 1),
+    "cos": ("np.cos({0})", 1), "tanh": ("np.tanh({0})", 1), "square": ("{0} ** 2", 1),
+    "scale": ("-0.5 * {0}", 1), "exp": ("np.exp(np.sin({0}))", 1),
+    "sum": ("np.sum({0}, axis=0)", 1), "mean": ("np.mean({0})", 1),
+    "sqrt": ("np.sqrt(1 + {0} ** 2)", 1), "pow": ("(1.5 + np.sin({0})) ** {1}", 2),
+}
+# x has shape (3,) and y shape (2, 1): everything below broadcasts to at most (2, 3)
+PARAM_SHAPES = {"x": (3,), "y": (2, 1)}
+
+
+@st.composite
+def straight_line_programs(draw):
+    shapes = dict(PARAM_SHAPES)
+    lines = []
+    for k in range(draw(st.integers(2, 8))):
+        name, (template, arity) = draw(st.sampled_from(sorted(PROGRAM_OPS.items())))
+        operands = [draw(st.sampled_from(sorted(shapes))) for _ in range(arity)]
+        if name == "sum" and shapes[operands[0]] == ():
+            name, template = "sin", PROGRAM_OPS["sin"][0]
+        # a new name, or one rebound (SSA renaming), parameters included
+        target = draw(st.sampled_from([f"v{k}", f"v{k}", *sorted(shapes)]))
+        result = np.broadcast_shapes(*(shapes[o] for o in operands))
+        if name == "sum":
+            result = result[1:]
+        elif name == "mean":
+            result = ()
+        lines.append(f"    {target} = {template.format(*operands)}")
+        shapes[target] = result
+    last = target
+    used = draw(st.sampled_from(sorted(shapes)))
+    lines.append(f"    return np.sum({last}) + 0.5 * np.sum({used})")
+    return "import numpy as np\n\n\ndef program(x, y):\n" + "\n".join(lines) + "\n"
+
+
+_program_count = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def program_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("programs")
+
+
+@settings(max_examples=40)
+@given(source=straight_line_programs(), data=st.data())
+def test_random_programs_against_finite_differences(program_dir, source, data):
+    path = program_dir / f"program_{next(_program_count)}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    x = data.draw(hnp.arrays(np.float64, (3,), elements=st.floats(-1.5, 1.5)), label="x")
+    y = data.draw(hnp.arrays(np.float64, (2, 1), elements=st.floats(-1.5, 1.5)), label="y")
+    assert_grad_matches_fd(module.program, (x, y), wrt=(0, 1), elementwise=True)
+    assert_grad_matches_fd(module.program, (x, y), wrt="y", elementwise=False)
+

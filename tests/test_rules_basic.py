@@ -411,3 +411,58 @@ def test_vector_times_batched_matrix():
     b = np.arange(24.0).reshape(2, 3, 4)
     seed = np.ones((2, 4))
     np.testing.assert_allclose(vjp(matmul)(a, b, seed), b.sum(axis=(0, 2)))
+
+
+# ---- indexing --------------------------------------------------------------------------
+def first_row(x):
+    return x[0]
+
+
+def tail_of_rows(x):
+    return x[1:]
+
+
+def column(x):
+    return x[:, 1]
+
+
+def reversed_rows(x):
+    return x[::-1, ::2]
+
+
+def repeated_rows(x):
+    return x[[0, 0, 2]]
+
+
+def last_column(x):
+    return x[..., -1]
+
+
+def new_axis(x):
+    return x[None, :, 1:2]
+
+
+def positive_entries(x):
+    return x[x > 0]
+
+
+INDEXING = [first_row, tail_of_rows, column, reversed_rows, repeated_rows, last_column,
+            new_axis, positive_entries]
+
+
+@pytest.mark.parametrize("f", INDEXING)
+@given(data=st.data())
+def test_indexing(f, data):
+    # away from zero, so that no step of the finite differences changes the mask x > 0
+    x = draw_value(data, away_from_zero(), (3, 4))
+    assume(np.size(f(x)) > 0)
+    assert_vjp_matches_fd(f, (x,))
+
+
+def test_repeated_index_accumulates():
+    # rows 0, 0 and 2 are read: row 0's adjoint is the sum of two seeds
+    seed = np.arange(12.0).reshape(3, 4)
+    expected = np.zeros((3, 4))
+    expected[0] = seed[0] + seed[1]
+    expected[2] = seed[2]
+    np.testing.assert_array_equal(vjp(repeated_rows)(np.ones((3, 4)), seed), expected)
