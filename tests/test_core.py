@@ -17,7 +17,6 @@ import adcompiler
 import adcompiler.api
 from adcompiler import check_grad, grad, show, value_and_grad, vjp
 from adcompiler.checking import GradCheck
-from adcompiler.ir.verify import VerifyError
 from helpers import assert_grad_matches_fd
 
 
@@ -323,17 +322,11 @@ def temporary_in_one_arm(x, y):
     return z * z
 
 
-@pytest.mark.xfail(strict=True, raises=VerifyError,
-                   reason="the reversed arm of an If reads values defined in the forward arm "
-                          "(here z = np.exp(x), whose partial is ans); verify() sees them only "
-                          "through phis, so compiling fails (transforms/reverse.py, ir/verify.py)")
 def test_adjoint_reads_a_value_defined_in_a_branch_arm():
     assert grad(exp_in_one_arm)(1.0) == pytest.approx(np.exp(1.0))
     assert grad(exp_in_one_arm)(-1.0) == 1.0
 
 
-@pytest.mark.xfail(strict=True, raises=VerifyError,
-                   reason="same defect: runtime.unbroadcast(bz, t) reads the arm's np.sin(x)")
 def test_unbroadcast_of_a_temporary_defined_in_a_branch_arm():
     assert_grad_matches_fd(temporary_in_one_arm, (0.5, 1.0), wrt=(0, 1))
 
