@@ -25,25 +25,30 @@ from .rules.registry import REQUIRED, Prim, register
 NAMESPACE = {}  # name -> function: how generated code calls a function with a custom rule
 
 
-def _prim(fn, elementwise):
-    if not inspect.isfunction(fn):
-        raise TypeError(f"custom rules are declared for Python functions, not {fn!r}")
+def _prim(fn, elementwise, names=()):
+    if not callable(fn):
+        raise TypeError(f"custom rules are declared for functions, not {fn!r}")
     existing = rules.lookup_object(fn)
     if existing is not None:
         return existing
     params = []
-    for p in inspect.signature(fn).parameters.values():
+    try:
+        signature = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a C function may not say: the rule's names are its params
+        signature = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in names]
+    for p in signature:
         if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
             raise UnsupportedError(f"{fn.__name__}: a custom rule needs plain parameters, not "
                                    f"{p}", construct="custom rule")
         params.append((p.name, REQUIRED if p.default is p.empty else p.default))
-    name = fn.__name__
+    base = name = getattr(fn, "__name__", "user_function")
     n = 1
     while name in NAMESPACE and NAMESPACE[name] is not fn:
         n += 1
-        name = f"{fn.__name__}_{n}"
+        name = f"{base}_{n}"
     NAMESPACE[name] = fn
-    prim = Prim(f"user.{fn.__module__}.{fn.__qualname__}", params, ("call", name),
+    qualname = getattr(fn, "__qualname__", name)
+    prim = Prim(f"user.{getattr(fn, '__module__', None)}.{qualname}", params, ("call", name),
                 elementwise=elementwise)
     prim.user_function = fn
     return register(prim, objects=[fn])
@@ -65,7 +70,7 @@ def defpartials(fn, **partials):
     forward mode sums partial * tangent. Parameters left out have no derivative:
     differentiating with respect to them is an error, not a zero.
     """
-    prim = _prim(fn, elementwise=True)
+    prim = _prim(fn, elementwise=True, names=list(partials))
     _check(fn, prim, partials)
     prim.partials.update(partials)
     return fn
@@ -74,7 +79,7 @@ def defpartials(fn, **partials):
 def defvjp(fn, **vjps):
     """Declare the vector-Jacobian product of ``fn`` for each parameter: an
     expression in ``g`` (the adjoint of the result), ``ans`` and the parameters."""
-    prim = _prim(fn, elementwise=False)
+    prim = _prim(fn, elementwise=False, names=list(vjps))
     _check(fn, prim, vjps)
     prim.vjp.update(vjps)
     return fn

@@ -99,7 +99,10 @@ class Inliner:
         from ..frontend.checks import check_function
         from ..frontend.normalize import normalize_exits
         from ..frontend.source import Resolver, parse_function
-        parsed = parse_function(fn)
+        try:
+            parsed = parse_function(fn)
+        except UnsupportedError:
+            return None  # no source to read: it stays a call, with a rule or an error
         check_function(parsed)
         normalize_exits(parsed.node)
         if bound_self is not None:

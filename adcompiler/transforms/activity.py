@@ -120,12 +120,12 @@ def no_rule(op, prim, operand, param=None):
     if prim.key == "call":
         callee = op.args[0]
         name = getattr(callee, "name", repr(callee))
+        short = name.split(".")[-1]
         return NoRuleError(
-            f"cannot differentiate through {name}(): it has no derivative rule and "
-            "adcompiler does not yet differentiate through calls to other Python functions",
-            op.loc, f"call to {name}",
-            hint="inline the function's body here, or wrap the value in a supported "
-                 "NumPy expression")
+            f"cannot differentiate through {name}(): it has no derivative rule and no "
+            "Python source that adcompiler can read", op.loc, f"call to {name}",
+            hint=f"declare its derivative once, e.g. adcompiler.defvjp({short}, "
+                 f"x=\"g * <d{short}/dx>\") (docs/custom_rules.md)")
     if prim.key in ("tuple", "list"):
         return NoRuleError(f"{operand.name} is differentiated but is packed into a {prim.key}; "
                            "containers of differentiated values are not supported yet",
