@@ -65,8 +65,9 @@ def calls_a_function_without_rule(x):
     return math.gamma(y)  # <-
 
 
-NO_CALLER_LOC = ("ir/inline.py calls parse_function on a callee without source and lets its "
-                 "UnsupportedError through with no location: the caller's line is not named")
+NO_CALLER_LOC = ("a call with an active argument to a function without source compiles into a "
+                 "call of a lazily compiled vjp (transforms/reverse.py); when the gradient runs, "
+                 "parse_function raises with no location, so the caller's line is not named")
 
 
 def uses_and(x, y):
