@@ -142,3 +142,19 @@ def test_pipeline_doc_shows_the_real_output():
     head = shown_vjp.split("    ...\n")[0]
     assert vjp(cli.loss, wrt=("w", "b")).source.startswith(head), \
         "docs/pipeline.md: the optimised vjp block is out of date"
+
+
+def test_readme_example_prints_what_the_readme_shows(tmp_path):
+    """README.md's usage example, run as a script, prints its gradient and code."""
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    blocks = [b.split("\n", 1)[1] for b in readme.split("```")[1::2]]
+    example = next(b for b in blocks if "@grad" in b)
+    shown_code = next(b for b in blocks if b.startswith("def grad_loss"))
+    shown_value = example.split("# d loss / d w: ")[1].splitlines()[0]
+    script = tmp_path / "example.py"
+    script.write_text(example)
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         check=True)
+    value, code = run.stdout.split("\n", 1)
+    assert value == shown_value, "README.md: the gradient shown is out of date"
+    assert code == shown_code + "\n", "README.md: the generated code shown is out of date"
