@@ -74,6 +74,8 @@ class _Namespace(dict):
 
 def compile_derivative(fn, kind, wrt, optimize=True):
     """The cached ``Compiled`` derivative of ``fn``."""
+    if not inspect.isfunction(fn):
+        parse_function(fn)  # refuses it, with a message that says why
     per_fn = _derivative_cache.setdefault(fn, {})
     key = (kind, wrt, optimize)
     if key in per_fn:
@@ -81,9 +83,9 @@ def compile_derivative(fn, kind, wrt, optimize=True):
     primal = primal_ssa(fn)
     work = primal_ssa(fn)  # transforms may rename and rewrite: keep `primal` pristine for .ssa
     if kind == "vjp":
-        ir_fn = Reverse(work, wrt, seed_default=None, name=f"vjp_{fn.__name__}").run()
+        ir_fn = Reverse(work, wrt, seed_default=None, name=f"vjp_{work.name}").run()
     else:
-        ir_fn = Reverse(work, wrt, return_value=True, name=f"grad_{fn.__name__}").run()
+        ir_fn = Reverse(work, wrt, return_value=True, name=f"grad_{work.name}").run()
     verify(ir_fn)
     if optimize:
         run_passes(ir_fn)

@@ -45,8 +45,7 @@ def parse_function(fn):
     col_offset = _indent(raw) - _indent(text)
     loc = Loc(filename, first_line, 0, lines[0] if lines else "")
     if fn.__name__ == "<lambda>":
-        raise UnsupportedError("lambda functions are not supported yet", loc, "lambda",
-                               hint="write the function with `def`")
+        return _parse_lambda(fn, text, filename, first_line, col_offset, loc)
     try:
         tree = gast.parse(text)
     except SyntaxError as exc:
@@ -57,6 +56,32 @@ def parse_function(fn):
         raise UnsupportedError(f"{name!r} is not defined by a plain `def`", loc, "function")
     node.decorator_list = []
     return Parsed(fn, node, filename, first_line, text.splitlines(), col_offset)
+
+
+def _parse_lambda(fn, text, filename, first_line, col_offset, loc):
+    """A lambda's source is the lines around it: find the one lambda that is ``fn``."""
+    try:
+        tree = gast.parse(text)
+    except SyntaxError:
+        try:  # a lambda inside a call that spans lines: parse from the lambda on
+            tree = gast.parse("(" + text[text.index("lambda"):].rstrip().rstrip(",)") + ")")
+        except (SyntaxError, ValueError):
+            raise UnsupportedError("cannot read this lambda's source", loc, "lambda",
+                                   hint="write the function with `def`") from None
+    code = fn.__code__
+    params = list(code.co_varnames[:code.co_argcount])
+    found = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)
+             and [a.id for a in n.args.args] == params
+             and first_line + n.lineno - 1 == code.co_firstlineno]
+    if len(found) != 1:
+        raise UnsupportedError("cannot tell this lambda from the others on its line", loc,
+                               "lambda", hint="write the function with `def`")
+    node = found[0]
+    body = [gast.copy_location(gast.Return(node.body), node.body)]
+    fdef = gast.FunctionDef(name="lambda_", args=node.args, body=body, decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+    gast.copy_location(fdef, node)
+    return Parsed(fn, fdef, filename, first_line, text.splitlines(), col_offset)
 
 
 def _indent(text):

@@ -327,7 +327,8 @@ class Builder(Inliner, Lowerer):
         if not statements or not isinstance(statements[-1], gast.Return):
             last = statements[-1] if statements else node
             raise UnsupportedError("the function must end with a `return` of the value to "
-                                   "differentiate", self.parsed.loc(last), "missing return")
+                                   "differentiate", self.parsed.loc(last), "missing return",
+                                   hint="add `return <the value>` as the last statement")
         for stmt in statements:
             self.stmt(stmt)
         defaults = [self.value(d) for d in node.args.defaults]

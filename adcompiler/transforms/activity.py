@@ -111,9 +111,16 @@ class Activity:
 
 def recursive_callee(op):
     """The user function a kept ``call`` Op calls, when we can differentiate it."""
+    import inspect
     from ..ir.inline import user_function
     fn, bound_self = user_function(getattr(op.args[0], "value", None))
-    return fn if fn is not None and bound_self is None and not op.kwargs else None
+    if fn is None or bound_self is not None or op.kwargs:
+        return None
+    try:
+        inspect.getsourcelines(fn)  # kept because it recurses, not because it has no source
+    except (OSError, TypeError):
+        return None
+    return fn
 
 
 def no_rule(op, prim, operand, param=None):
