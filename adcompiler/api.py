@@ -55,6 +55,16 @@ class Compiled:
         code = compile(self.source, filename, "exec")
         exec(code, namespace)
         self.function = namespace[ir_fn.name]
+        self.namespace = namespace
+
+    def callees(self):
+        """The generated functions this one calls (vjps of recursive callees)."""
+        from .transforms.reverse import LazyVjp
+        out = []
+        for value in dict.values(self.namespace):
+            if isinstance(value, LazyVjp):
+                out.append(compile_derivative(value.fn, "vjp", value.wrt))
+        return out
 
 
 class _Namespace(dict):
@@ -227,6 +237,14 @@ def show(f, wrt=0, file=None):
     """Print the SSA form of ``f`` and the code of its gradient."""
     g = f if isinstance(f, _Derivative) else grad(f, wrt)
     print("# SSA form\n" + g.ssa + "\n\n# Generated gradient\n" + g.source, file=file)
+    seen, todo = {id(g.compiled)}, g.compiled.callees()
+    while todo:
+        callee = todo.pop(0)
+        if id(callee) in seen:
+            continue
+        seen.add(id(callee))
+        print("# Generated vjp of a callee it calls\n" + callee.source, file=file)
+        todo.extend(callee.callees())
 
 
 __all__ = ["grad", "value_and_grad", "vjp", "show", "UnsupportedError"]

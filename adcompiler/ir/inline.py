@@ -94,7 +94,8 @@ class Inliner:
         fn, bound_self = user_function(value)
         if fn is None:
             return None
-        if fn in [f for f, _ in self.inline_stack] or len(self.inline_stack) >= MAX_DEPTH:
+        if fn is self.root_resolver.fn or fn in [f for f, _ in self.inline_stack] \
+                or len(self.inline_stack) >= MAX_DEPTH:
             return None  # recursion: kept as a call
         from ..frontend.checks import check_function
         from ..frontend.normalize import normalize_exits
