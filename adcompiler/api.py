@@ -106,7 +106,11 @@ def compile_derivative(fn, kind, wrt, optimize=True):
 
 
 def _wrt_indices(fn, wrt):
-    params = list(inspect.signature(fn).parameters)
+    try:
+        params = list(inspect.signature(fn).parameters)
+    except ValueError:  # no signature: a ufunc on Python 3.10, say
+        parse_function(fn)  # refuses it, with a message that says why
+        raise
     single = not isinstance(wrt, (tuple, list))
     items = [wrt] if single else list(wrt)
     out = []
