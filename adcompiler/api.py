@@ -45,9 +45,9 @@ def primal_ssa(fn):
 class Compiled:
     """A generated derivative: the Python function, its text and its SSA form."""
 
-    def __init__(self, ir_fn, primal, namespace):
+    def __init__(self, ir_fn, ssa_text, namespace):
         self.ir = ir_fn
-        self.ssa = print_function(primal)
+        self.ssa = ssa_text
         self.source = emit_function(ir_fn)
         filename = f"<adcompiler {ir_fn.name} #{next(_counter)}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True),
@@ -90,8 +90,8 @@ def compile_derivative(fn, kind, wrt, optimize=True):
     key = (kind, wrt, optimize)
     if key in per_fn:
         return per_fn[key]
-    primal = primal_ssa(fn)
-    work = primal_ssa(fn)  # transforms may rename and rewrite: keep `primal` pristine for .ssa
+    work = primal_ssa(fn)
+    ssa_text = print_function(work)  # now: the transforms rewrite `work` in place
     if kind == "vjp":
         ir_fn = Reverse(work, wrt, seed_default=None, name=f"vjp_{work.name}").run()
     else:
@@ -100,7 +100,7 @@ def compile_derivative(fn, kind, wrt, optimize=True):
     if optimize:
         run_passes(ir_fn)
         verify(ir_fn)
-    compiled = Compiled(ir_fn, primal, _Namespace(fn, work.extra_globals))
+    compiled = Compiled(ir_fn, ssa_text, _Namespace(fn, work.extra_globals))
     per_fn[key] = compiled
     return compiled
 

@@ -4,11 +4,18 @@
 class Loc:
     """A place in the user's source: file, line, column and the text of that line."""
 
-    __slots__ = ("filename", "line", "col", "text", "stmt")
+    __slots__ = ("filename", "line", "col", "text", "_stmt")
 
     def __init__(self, filename, line, col, text, stmt=None):
         self.filename, self.line, self.col, self.text = filename, line, col, text
-        self.stmt = stmt  # the whole statement, as one line of source, for comments
+        self._stmt = stmt
+
+    @property
+    def stmt(self):
+        """The whole statement as one line of source, for comments (made when asked)."""
+        if callable(self._stmt):
+            self._stmt = self._stmt()
+        return self._stmt
 
     def __repr__(self):
         return f"{self.filename}:{self.line}:{self.col}"

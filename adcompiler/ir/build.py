@@ -105,10 +105,9 @@ class Lowerer:
         return self.op(outer_key, [a, producer.args[-1]])
 
     def _producer(self, var):
-        for stmt in reversed(self.out):
-            if isinstance(stmt, Op) and stmt.target is var:
-                return stmt
-        return None
+        """The Op just made that defines ``var``, if it is the last one."""
+        last = self.out[-1] if self.out else None
+        return last if isinstance(last, Op) and last.target is var else None
 
     def call(self, prim, args, kwargs, hint="t", node=None):
         """Bind arguments to the primitive's parameters and append the call."""
@@ -369,15 +368,18 @@ class Builder(Inliner, Lowerer):
 
     # -- statements -----------------------------------------------------------------
     def stmt(self, node):
-        self.loc = self.parsed.loc(node, self.statement_text(node))
+        suffix = self._context_suffix()
+        self.loc = self.parsed.loc(node, lambda: statement_text(node) + suffix)
         getattr(self, "stmt_" + type(node).__name__)(node)
 
     def statement_text(self, node):
-        text = statement_text(node)
+        return statement_text(node) + self._context_suffix()
+
+    def _context_suffix(self):
         if self.inline_stack:
             key = self.inline_stack[-1][0]
-            text += f"  (in {getattr(key, '__name__', None) or key.name})"
-        return text
+            return f"  (in {getattr(key, '__name__', None) or key.name})"
+        return ""
 
     def callee_global(self, callee):
         if self.inline_stack:

@@ -234,13 +234,17 @@ class Names:
 
     def __init__(self, reserved=()):
         self.taken = set(reserved)
+        self._next = {}  # base -> the suffix to try first
 
     def fresh(self, base):
-        name, n = base, 0
+        name, n = base, self._next.get(base, 0)
+        if n:
+            name = f"{base}_{n}"
         while name in self.taken:
             n += 1
             name = f"{base}_{n}"
         self.taken.add(name)
+        self._next[base] = n + 1
         return name
 
     def var(self, base):

@@ -37,7 +37,7 @@ class _Marker:
     def block(self, body):
         """Mark what ``body`` needs; return whether anything in it is kept."""
         kept = False
-        for stmt in body:
+        for stmt in reversed(body):  # liveness flows from uses back to definitions
             kept |= self.stmt(stmt)
         return kept
 

@@ -64,8 +64,14 @@ class Reverse:
         self.name = name or f"grad_{fn.name}"
         self.loop_depth = 0
         self.tape = None
+        self.changed = []   # per open branch arm: ids of values whose adjoint it changed
+        self._vars = {}     # id -> Var, for every value that got an adjoint
 
     # -- adjoints -------------------------------------------------------------------
+    def mark_changed(self, key):
+        if self.changed:
+            self.changed[-1].add(key)
+
     def adjoint_name(self, var):
         name = self.adj_name.get(id(var))
         if name is None:
@@ -80,6 +86,8 @@ class Reverse:
         """
         current = self.adj.get(id(var))
         name = self.adjoint_name(var)
+        self._vars[id(var)] = var
+        self.mark_changed(id(var))
         if current is None:
             if fresh:
                 value.name, value.temp = name, False
@@ -222,6 +230,7 @@ class Reverse:
         arms = []
         for k, arm in enumerate((stmt.body, stmt.orelse)):
             self.adj = dict(before)
+            self.changed.append(set())
             rout = []
             for phi in stmt.phis:
                 g = before.get(id(phi.target))
@@ -231,15 +240,18 @@ class Reverse:
             self.reverse_block(arm, rout)
             if self.loop_depth:
                 self.tape_block(arm, rout)
-            arms.append((rout, self.adj))
-        (then_out, then_adj), (else_out, else_adj) = arms
+            arms.append((rout, self.adj, self.changed.pop()))
+        (then_out, then_adj, then_changed), (else_out, else_adj, else_changed) = arms
         self.adj = dict(before)
+        # adjoints of values defined inside an arm stay inside it
+        inside = {id(d) for s in walk(stmt.body + stmt.orelse) for d in s.defs()}
         phis = []
-        for key in sorted(set(then_adj) | set(else_adj), key=lambda k: self.adj_name.get(k, "")):
+        changed = (then_changed | else_changed) - inside
+        for key in sorted(changed, key=lambda k: self.adj_name[k]):
             a, b = then_adj.get(key), else_adj.get(key)
-            if a is b or key not in self.adj_name or not self._visible_before(key, before, stmt):
+            if a is b:
                 continue
-            var = self._var_of(key)
+            var = self._vars[key]
             if a is None:
                 a = self._zero(var, then_out, stmt.loc)
             if b is None:
@@ -247,30 +259,9 @@ class Reverse:
             target = Var(self.adj_name[key])
             phis.append(Phi(target, [a, b]))
             self.adj[key] = target
+            self.mark_changed(key)
         if then_out or else_out or phis:
             out.append(If(stmt.test, then_out, else_out, phis, stmt.loc, mirror=stmt))
-
-    def _visible_before(self, key, before, stmt):
-        # adjoints of values defined inside an arm stay inside it
-        return key in self._defined_outside(stmt)
-
-    def _defined_outside(self, stmt):
-        cache = getattr(self, "_outside_cache", None)
-        if cache is None:
-            cache = self._outside_cache = {}
-        if id(stmt) not in cache:
-            from ..ir.nodes import walk
-            inside = {id(d) for s in walk(stmt.body + stmt.orelse) for d in s.defs()}
-            everything = {id(p): p for p in self.fn.params}
-            for s in walk(self.fn.body):
-                for d in s.defs():
-                    everything[id(d)] = d
-            cache[id(stmt)] = {k for k in everything if k not in inside}
-            self._vars = everything
-        return cache[id(stmt)]
-
-    def _var_of(self, key):
-        return self._vars[key]
 
     def _zero(self, var, out, loc, name=None):
         z = Var(name or self.adj_name[id(var)])
