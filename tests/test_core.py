@@ -10,7 +10,7 @@ import types
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import adcompiler
@@ -331,6 +331,24 @@ def test_unbroadcast_of_a_temporary_defined_in_a_branch_arm():
     assert_grad_matches_fd(temporary_in_one_arm, (0.5, 1.0), wrt=(0, 1))
 
 
+def rebinds_in_one_arm(y, c):
+    x = y * 2.0
+    if c > 0:
+        y = x + y
+    return x + y
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="transforms/reverse.py reverse_if: when both arms end with the same "
+                          "adjoint object for an outer value (here y's, which is bout in both), "
+                          "`if a is b: continue` drops it, as self.adj was reset to `before`; "
+                          "a silently wrong gradient")
+def test_adjoint_that_both_arms_leave_equal_is_kept():
+    # out = 2y + (3y if c > 0 else y): d out / dy is 5 or 3
+    assert grad(rebinds_in_one_arm)(0.3, 1.0) == pytest.approx(5.0)
+    assert grad(rebinds_in_one_arm)(0.3, -1.0) == pytest.approx(3.0)
+
+
 def test_unpacking_and_augmented_assignment():
     # a = (2x + 3y) x: da/dx = 4x + 3y, da/dy = 3x
     assert grad(unpack_and_update, wrt=(0, 1))(1.0, 2.0) == pytest.approx((10.0, 3.0))
@@ -440,7 +458,7 @@ def test_help_and_python_dash_m():
     assert "demo" in run.stdout and "compare" in run.stdout
 
 
-# ---- random straight-line programs -----------------------------------------------------------
+# ---- random programs -----------------------------------------------------------------------
 # name: (template, number of operands); operands are earlier variables, the results stay bounded
 PROGRAM_OPS = {
     "add": ("{0} + {1}", 2), "sub": ("{0} - {1}", 2), "mul": ("{0} * {1}", 2),
@@ -450,32 +468,53 @@ PROGRAM_OPS = {
     "sum": ("np.sum({0}, axis=0)", 1), "mean": ("np.mean({0})", 1),
     "sqrt": ("np.sqrt(1 + {0} ** 2)", 1), "pow": ("(1.5 + np.sin({0})) ** {1}", 2),
 }
-# x has shape (3,) and y shape (2, 1): everything below broadcasts to at most (2, 3)
+# x has shape (3,) and y shape (2, 1): everything below broadcasts to at most (2, 3).
+# Branches test only c, which is never differentiated or rebound, so finite
+# differences never step across a branch.
 PARAM_SHAPES = {"x": (3,), "y": (2, 1)}
+CONDITIONS = ["c > 0", "c > 0.5", "not c > 0"]
+
+
+def _assignment(draw, k, shapes, indent):
+    """One random `target = op(operands)` line; records the target's shape in ``shapes``."""
+    name, (template, arity) = draw(st.sampled_from(sorted(PROGRAM_OPS.items())))
+    operands = [draw(st.sampled_from(sorted(shapes))) for _ in range(arity)]
+    if name == "sum" and shapes[operands[0]] == ():
+        name, template = "sin", PROGRAM_OPS["sin"][0]
+    # a new name, or one rebound (SSA renaming), parameters included
+    target = draw(st.sampled_from([f"v{k}", f"v{k}", *sorted(shapes)]))
+    result = np.broadcast_shapes(*(shapes[o] for o in operands))
+    if name == "sum":
+        result = result[1:]
+    elif name == "mean":
+        result = ()
+    shapes[target] = result
+    return " " * indent + f"{target} = {template.format(*operands)}"
 
 
 @st.composite
-def straight_line_programs(draw):
+def programs(draw, branches=False):
     shapes = dict(PARAM_SHAPES)
     lines = []
-    for k in range(draw(st.integers(2, 8))):
-        name, (template, arity) = draw(st.sampled_from(sorted(PROGRAM_OPS.items())))
-        operands = [draw(st.sampled_from(sorted(shapes))) for _ in range(arity)]
-        if name == "sum" and shapes[operands[0]] == ():
-            name, template = "sin", PROGRAM_OPS["sin"][0]
-        # a new name, or one rebound (SSA renaming), parameters included
-        target = draw(st.sampled_from([f"v{k}", f"v{k}", *sorted(shapes)]))
-        result = np.broadcast_shapes(*(shapes[o] for o in operands))
-        if name == "sum":
-            result = result[1:]
-        elif name == "mean":
-            result = ()
-        lines.append(f"    {target} = {template.format(*operands)}")
-        shapes[target] = result
-    last = target
+    for k in range(draw(st.integers(2, 8 if not branches else 5))):
+        if not (branches and draw(st.booleans())):
+            lines.append(_assignment(draw, k, shapes, 4))
+            continue
+        lines.append(f"    if {draw(st.sampled_from(CONDITIONS))}:")
+        arms = []
+        for arm in ("then", "else"):
+            if arm == "else":
+                lines.append("    else:")
+            arm_shapes = dict(shapes)
+            for j in range(draw(st.integers(1, 3))):
+                lines.append(_assignment(draw, f"{k}_{arm}{j}", arm_shapes, 8))
+            arms.append(arm_shapes)
+        # after the branch, a name is readable when both arms define it
+        shapes = {n: np.broadcast_shapes(arms[0][n], arms[1][n]) for n in arms[0] if n in arms[1]}
+    last = draw(st.sampled_from(sorted(shapes)))
     used = draw(st.sampled_from(sorted(shapes)))
     lines.append(f"    return np.sum({last}) + 0.5 * np.sum({used})")
-    return "import numpy as np\n\n\ndef program(x, y):\n" + "\n".join(lines) + "\n"
+    return "import numpy as np\n\n\ndef program(x, y, c):\n" + "\n".join(lines) + "\n"
 
 
 _program_count = itertools.count()
@@ -486,16 +525,50 @@ def program_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("programs")
 
 
-@settings(max_examples=40)
-@given(source=straight_line_programs(), data=st.data())
-def test_random_programs_against_finite_differences(program_dir, source, data):
+def _load(program_dir, source):
     path = program_dir / f"program_{next(_program_count)}.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    x = data.draw(hnp.arrays(np.float64, (3,), elements=st.floats(-1.5, 1.5)), label="x")
-    y = data.draw(hnp.arrays(np.float64, (2, 1), elements=st.floats(-1.5, 1.5)), label="y")
-    assert_grad_matches_fd(module.program, (x, y), wrt=(0, 1), elementwise=True)
-    assert_grad_matches_fd(module.program, (x, y), wrt="y", elementwise=False)
+    return module.program
+
+
+X_VALUES = hnp.arrays(np.float64, (3,), elements=st.floats(-1.5, 1.5))
+Y_VALUES = hnp.arrays(np.float64, (2, 1), elements=st.floats(-1.5, 1.5))
+
+
+@settings(max_examples=40)
+@given(source=programs(), x=X_VALUES, y=Y_VALUES)
+def test_random_programs_against_finite_differences(program_dir, source, x, y):
+    program = _load(program_dir, source)
+    assert_grad_matches_fd(program, (x, y, 1.0), wrt=(0, 1), elementwise=True)
+    assert_grad_matches_fd(program, (x, y, 1.0), wrt="y", elementwise=False)
+
+
+# found by this test: y's adjoint is `bout` at the end of both arms, and is lost
+ARMS_AGREE = """import numpy as np
+
+
+def program(x, y, c):
+    v0 = 2.0 * y
+    if c > 0:
+        y = v0 + y
+    else:
+        v1 = np.sin(x)
+    return np.sum(v0) + np.sum(y)
+"""
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="transforms/reverse.py reverse_if drops an adjoint that both arms "
+                          "leave equal (see test_adjoint_that_both_arms_leave_equal_is_kept)")
+@settings(max_examples=40)
+@example(source=ARMS_AGREE, x=np.zeros(3), y=np.zeros((2, 1)), c=1.0)
+@given(source=programs(branches=True), x=X_VALUES, y=Y_VALUES,
+       c=st.sampled_from([-1.0, 0.25, 1.0]))
+def test_random_programs_with_branches_against_finite_differences(program_dir, source, x, y,
+                                                                   c):
+    program = _load(program_dir, source)
+    assert_grad_matches_fd(program, (x, y, c), wrt=(0, 1), elementwise=True)
 
