@@ -475,9 +475,9 @@ PARAM_SHAPES = {"x": (3,), "y": (2, 1)}
 CONDITIONS = ["c > 0", "c > 0.5", "not c > 0"]
 
 
-def _assignment(draw, k, shapes, indent):
+def _assignment(draw, k, shapes, indent, ops=PROGRAM_OPS, loop_carried=False):
     """One random `target = op(operands)` line; records the target's shape in ``shapes``."""
-    name, (template, arity) = draw(st.sampled_from(sorted(PROGRAM_OPS.items())))
+    name, (template, arity) = draw(st.sampled_from(sorted(ops.items())))
     operands = [draw(st.sampled_from(sorted(shapes))) for _ in range(arity)]
     if name == "sum" and shapes[operands[0]] == ():
         name, template = "sin", PROGRAM_OPS["sin"][0]
@@ -488,33 +488,64 @@ def _assignment(draw, k, shapes, indent):
         result = result[1:]
     elif name == "mean":
         result = ()
+    if loop_carried and target in shapes and shapes[target] != result:
+        target = f"v{k}"  # a name rebound in a loop keeps its shape from one iteration to the next
     shapes[target] = result
     return " " * indent + f"{target} = {template.format(*operands)}"
 
 
+# in loops, ops that cannot grow without bound over iterations
+LOOP_OPS = {k: v for k, v in PROGRAM_OPS.items() if k not in ("square", "pow", "mul")}
+
+
+def _branch(draw, k, shapes, lines):
+    lines.append(f"    if {draw(st.sampled_from(CONDITIONS))}:")
+    arms = []
+    for arm in ("then", "else"):
+        if arm == "else":
+            lines.append("    else:")
+        arm_shapes = dict(shapes)
+        for j in range(draw(st.integers(1, 3))):
+            lines.append(_assignment(draw, f"{k}_{arm}{j}", arm_shapes, 8))
+        arms.append(arm_shapes)
+    # after the branch, a name is readable when both arms define it
+    return {n: np.broadcast_shapes(arms[0][n], arms[1][n]) for n in arms[0] if n in arms[1]}
+
+
+def _loop(draw, k, shapes, lines):
+    kind = draw(st.sampled_from(["for", "while", "for with break"]))
+    if kind == "while":
+        lines += [f"    i{k} = 0", f"    while i{k} < n:", f"        i{k} = i{k} + 1"]
+    else:
+        lines.append(f"    for i{k} in range(n):")
+    inner = dict(shapes)
+    body = [_assignment(draw, f"{k}_{j}", inner, 8, LOOP_OPS, loop_carried=True)
+            for j in range(draw(st.integers(1, 3)))]
+    if kind == "for with break":
+        body.insert(draw(st.integers(0, len(body))), f"        if i{k} == 1:\n            break")
+    lines += body
+    # a name first bound in the loop is unbound when n == 0: only the outer names stay
+    return {n: inner[n] for n in shapes}
+
+
 @st.composite
-def programs(draw, branches=False):
+def programs(draw, branches=False, loops=False):
     shapes = dict(PARAM_SHAPES)
     lines = []
-    for k in range(draw(st.integers(2, 8 if not branches else 5))):
-        if not (branches and draw(st.booleans())):
+    kinds = ["assignment"] + ["branch"] * branches + ["loop"] * loops
+    for k in range(draw(st.integers(2, 8 if len(kinds) == 1 else 4))):
+        kind = draw(st.sampled_from(kinds))
+        if kind == "branch":
+            shapes = _branch(draw, k, shapes, lines)
+        elif kind == "loop":
+            shapes = _loop(draw, k, shapes, lines)
+        else:
             lines.append(_assignment(draw, k, shapes, 4))
-            continue
-        lines.append(f"    if {draw(st.sampled_from(CONDITIONS))}:")
-        arms = []
-        for arm in ("then", "else"):
-            if arm == "else":
-                lines.append("    else:")
-            arm_shapes = dict(shapes)
-            for j in range(draw(st.integers(1, 3))):
-                lines.append(_assignment(draw, f"{k}_{arm}{j}", arm_shapes, 8))
-            arms.append(arm_shapes)
-        # after the branch, a name is readable when both arms define it
-        shapes = {n: np.broadcast_shapes(arms[0][n], arms[1][n]) for n in arms[0] if n in arms[1]}
     last = draw(st.sampled_from(sorted(shapes)))
     used = draw(st.sampled_from(sorted(shapes)))
     lines.append(f"    return np.sum({last}) + 0.5 * np.sum({used})")
-    return "import numpy as np\n\n\ndef program(x, y, c):\n" + "\n".join(lines) + "\n"
+    params = "x, y, n" if loops else "x, y, c"
+    return f"import numpy as np\n\n\ndef program({params}):\n" + "\n".join(lines) + "\n"
 
 
 _program_count = itertools.count()
@@ -572,3 +603,10 @@ def test_random_programs_with_branches_against_finite_differences(program_dir, s
     program = _load(program_dir, source)
     assert_grad_matches_fd(program, (x, y, c), wrt=(0, 1), elementwise=True)
 
+
+
+@settings(max_examples=40)
+@given(source=programs(loops=True), x=X_VALUES, y=Y_VALUES, n=st.integers(0, 3))
+def test_random_programs_with_loops_against_finite_differences(program_dir, source, x, y, n):
+    program = _load(program_dir, source)
+    assert_grad_matches_fd(program, (x, y, n), wrt=(0, 1), elementwise=True)
