@@ -226,7 +226,8 @@ def cached_once(x):
 def test_a_second_call_compiles_nothing(monkeypatch):
     calls = []
     real = adcompiler.api.primal_ssa
-    monkeypatch.setattr(adcompiler.api, "primal_ssa", lambda fn: calls.append(fn) or real(fn))
+    monkeypatch.setattr(adcompiler.api, "primal_ssa",
+                        lambda fn, *more, **options: calls.append(fn) or real(fn, *more, **options))
     g = grad(cached_once)
     x = np.array([0.5, 1.0])
     first = g(x)
