@@ -20,6 +20,7 @@ from .frontend.checks import check_function
 from .frontend.normalize import normalize_exits
 from .frontend.source import Resolver, parse_function
 from .ir.build import build_function
+from .ir.containers import flatten, is_container, structure, unflatten
 from .ir.printer import print_function
 from .ir.verify import verify
 from .opt import optimize as run_passes
@@ -31,12 +32,16 @@ _derivative_cache = weakref.WeakKeyDictionary()  # fn -> {options: Compiled}
 _counter = itertools.count(1)
 
 
-def primal_ssa(fn):
-    """Parse, check and build the SSA form of ``fn`` (a fresh copy each call)."""
+def primal_ssa(fn, structures=None):
+    """Parse, check and build the SSA form of ``fn`` (a fresh copy each call).
+
+    ``structures`` gives, per parameter, the structure of a container argument
+    (``ir.containers.structure``) or None.
+    """
     parsed = parse_function(fn)
     check_function(parsed)
     normalize_exits(parsed.node)
-    ssa = build_function(parsed, Resolver(fn))
+    ssa = build_function(parsed, Resolver(fn), structures)
     eliminate_dead_code(ssa)  # e.g. the header phi of a loop variable nobody reads after
     verify(ssa)
     return ssa
@@ -82,15 +87,22 @@ class _Namespace(dict):
         return self._user[key]
 
 
-def compile_derivative(fn, kind, wrt, optimize=True):
-    """The cached ``Compiled`` derivative of ``fn``."""
+def compile_derivative(fn, kind, wrt, optimize=True, structures=None):
+    """The cached ``Compiled`` derivative of ``fn``.
+
+    ``wrt`` are parameter positions; with container arguments (``structures``)
+    the generated function takes their leaves, and differentiates with respect
+    to every leaf of each ``wrt`` parameter.
+    """
     if not inspect.isfunction(fn):
         parse_function(fn)  # refuses it, with a message that says why
     per_fn = _derivative_cache.setdefault(fn, {})
-    key = (kind, wrt, optimize)
+    key = (kind, wrt, optimize, structures)
     if key in per_fn:
         return per_fn[key]
-    work = primal_ssa(fn)
+    if structures is not None:
+        wrt = leaf_positions(structures, wrt)
+    work = primal_ssa(fn, structures)
     ssa_text = print_function(work)  # now: the transforms rewrite `work` in place
     if kind == "vjp":
         ir_fn = Reverse(work, wrt, seed_default=None, name=f"vjp_{work.name}").run()
@@ -103,6 +115,21 @@ def compile_derivative(fn, kind, wrt, optimize=True):
     compiled = Compiled(ir_fn, ssa_text, _Namespace(fn, work.extra_globals))
     per_fn[key] = compiled
     return compiled
+
+
+def leaf_positions(structures, wrt):
+    """Positions in the flattened parameter list of every leaf of the ``wrt`` params."""
+    counts = [len(flatten_structure(st)) for st in structures]
+    starts = [sum(counts[:i]) for i in range(len(counts))]
+    return tuple(starts[i] + k for i in wrt for k in range(counts[i]))
+
+
+def flatten_structure(struct):
+    if struct is None:
+        return [None]
+    return [leaf for _, c in (struct[1] if struct[0] == "dict" else
+                              [(None, c) for c in struct[1]])
+            for leaf in flatten_structure(c)]
 
 
 def _wrt_indices(fn, wrt):
@@ -140,9 +167,22 @@ class _Derivative:
         self.signature = inspect.signature(fn)
         functools.update_wrapper(self, fn)
 
+    _structures = None   # of the container arguments of the last call
+
     @property
     def compiled(self):
-        return compile_derivative(self.fn, self.kind, self.wrt, self.optimize)
+        return compile_derivative(self.fn, self.kind, self.wrt, self.optimize,
+                                  self._structures)
+
+    def _flat(self, args):
+        """Container arguments flattened to their leaves, the structures remembered."""
+        structures = tuple(structure(a) if is_container(a) else None for a in args)
+        if any(st is not None for st in structures):
+            self._structures = structures
+            return [leaf for a, st in zip(args, structures)
+                    for leaf in (flatten(a) if st is not None else [a])]
+        self._structures = None
+        return args
 
     @property
     def source(self):
@@ -160,10 +200,24 @@ class _Derivative:
         return list(bound.arguments.values())
 
     def _grads(self, grads, args):
-        if len(self.wrt) == 1:
-            grads = (grads,)
-        out = tuple(runtime.grad_like(g, args[i]) for g, i in zip(grads, self.wrt))
-        return out[0] if self.single else out
+        structures = self._structures
+        if structures is None:
+            if len(self.wrt) == 1:
+                grads = (grads,)
+            out = tuple(runtime.grad_like(g, args[i]) for g, i in zip(grads, self.wrt))
+            return out[0] if self.single else out
+        flat = list(grads) if len(leaf_positions(structures, self.wrt)) > 1 else [grads]
+        out = []
+        for i in self.wrt:
+            st, arg = structures[i], args[i]
+            n = len(flatten_structure(st))
+            part, flat = flat[:n], flat[n:]
+            if st is None:
+                out.append(runtime.grad_like(part[0], arg))
+            else:
+                out.append(unflatten(st, [runtime.grad_like(g, a)
+                                          for g, a in zip(part, flatten(arg))]))
+        return out[0] if self.single else tuple(out)
 
     def __repr__(self):
         return f"<{self.kind} of {self.fn.__qualname__} wrt {self.wrt}>"
@@ -172,7 +226,8 @@ class _Derivative:
 class _ValueAndGrad(_Derivative):
     def value_and_grad(self, *args, **kwargs):
         args = self._args(args, kwargs)
-        value, grads = self.compiled.function(*args)
+        flat = self._flat(args)
+        value, grads = self.compiled.function(*flat)
         if np.ndim(value) != 0:
             raise ValueError(
                 f"grad needs {self.fn.__name__} to return a scalar, but it returned shape "
@@ -204,7 +259,8 @@ class VjpFunction(_Derivative):
             raise TypeError("vjp takes the function's arguments followed by the seed")
         *args, seed = args
         args = self._args(args, {})
-        return self._grads(self.compiled.function(*args, seed), args)
+        flat = self._flat(args)
+        return self._grads(self.compiled.function(*flat, seed), args)
 
 
 def _decorator(cls, f, wrt, optimize):

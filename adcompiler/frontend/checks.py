@@ -13,7 +13,7 @@ STATEMENTS = (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Exp
 
 EXPRESSIONS = (gast.BinOp, gast.UnaryOp, gast.BoolOp, gast.Compare, gast.Call, gast.Name,
                gast.Constant, gast.Attribute, gast.Subscript, gast.Slice, gast.Tuple,
-               gast.List, gast.IfExp, gast.keyword, gast.Lambda, gast.arguments)
+               gast.List, gast.IfExp, gast.keyword, gast.Lambda, gast.arguments, gast.Dict)
 
 CONTEXT = (gast.Load, gast.Store, gast.Del, gast.operator, gast.unaryop, gast.boolop,
            gast.cmpop, gast.expr_context)
@@ -37,7 +37,6 @@ HINTS = {
     gast.Await: ("`await`", "differentiate synchronous code"),
     gast.NamedExpr: ("assignment expression (:=)", "assign in a statement of its own"),
     gast.Starred: ("starred expression", "pass the arguments one by one"),
-    gast.Dict: ("dict display", "pass arrays as separate arguments"),
     gast.Set: ("set display", "use a tuple or an array"),
     gast.JoinedStr: ("f-string", "format strings outside the differentiated function"),
 }
@@ -83,6 +82,8 @@ def _check_target(parsed, target):
         for elt in target.elts:
             _check_target(parsed, elt)
         return
+    if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+        return  # d['k'] = v on a container; the builder refuses a write into an array
     what = {gast.Subscript: "assignment to an element or slice",
             gast.Attribute: "assignment to an attribute"}.get(type(target), "assignment target")
     raise UnsupportedError(f"{what} is not supported yet", parsed.loc(target), what,

@@ -18,6 +18,7 @@ import numpy as np
 from .. import rules
 from ..errors import UnsupportedError
 from ..rules import REQUIRED
+from .containers import Pack, leaf_names
 from .inline import Inliner, LocalFunction
 from .nodes import (Const, For, Function, Global, If, Index, Names, Op, Phi, Return, Slice, Var,
                     While, substitute)
@@ -133,7 +134,33 @@ class Lowerer:
             raise UnsupportedError(f"the local function {out.name} can only be called here, "
                                    "not passed or stored", self.loc, "local function",
                                    hint="call it directly")
+        if isinstance(out, Pack):
+            return self.materialize(out, hint)
         return out
+
+    def item(self, node, hint="t"):
+        """Lower ``node`` as an element of a container: Packs stay Packs."""
+        out = self.expr(node, hint)
+        if isinstance(out, Static):
+            return Global(out.path, out.value)
+        return out if isinstance(out, Pack) else self.value_of(out)
+
+    def value_of(self, out):
+        if isinstance(out, LocalFunction):
+            raise UnsupportedError(f"the local function {out.name} cannot be stored",
+                                   self.loc, "local function", hint="call it directly")
+        return out
+
+    def materialize(self, pack, hint="t"):
+        """A container used as a whole value (passed to a function, returned)."""
+        if pack.kind == "dict":
+            raise UnsupportedError("a dict can only be indexed with constant keys here, not "
+                                   "used as a whole value", self.loc, "dict",
+                                   hint="index it with constant keys: d['name']")
+        items = [self.materialize(i) if isinstance(i, Pack) else i for i in pack.items]
+        if pack.kind == "tuple" and all(isinstance(i, Const) for i in items):
+            return Const(tuple(i.value for i in items))
+        return self.op(pack.kind, items, hint=hint)
 
     def expr_Constant(self, node, hint):
         return Const(node.value)
@@ -180,15 +207,49 @@ class Lowerer:
             return static_or_global(value, f"{base.path}.{node.attr}")
         if isinstance(base, Global):
             return Global(f"{base.name}.{node.attr}", getattr(base.value, node.attr, None))
+        if isinstance(base, Pack):
+            raise UnsupportedError(f"attribute {node.attr!r} of a {base.kind}", self.loc,
+                                   f"{base.kind} attribute",
+                                   hint="use append, indexing with constants, len and loops")
         prim = rules.ATTRIBUTES.get(node.attr)
         if prim is not None:
             return self.op(prim.key, [base], hint=hint)
         return self.op("getattr", [base, Const(node.attr)], hint=hint)
 
     def expr_Subscript(self, node, hint):
-        base = self.value(node.value)
+        base = self.expr(node.value)
+        if isinstance(base, Pack):
+            key = self.pack_key(base, node.slice)
+            if key is not None:
+                return base.get(key) if not isinstance(key, slice) else \
+                    Pack(base.kind, base.items[key])
+            base = self.materialize(base)
+        elif isinstance(base, Static):
+            base = Global(base.path, base.value)
         index = self.index(node.slice)
         return self.op("getitem", [base, index], hint=hint)
+
+    def pack_key(self, pack, node):
+        """The constant key or slice of a subscript of a Pack, or None if not constant."""
+        if isinstance(node, gast.Slice):
+            parts = [None if p is None else self.value(p) for p in (node.lower, node.upper,
+                                                                   node.step)]
+            if all(p is None or isinstance(p, Const) for p in parts):
+                return slice(*(None if p is None else p.value for p in parts))
+            return None
+        key = self.value(node)
+        if not isinstance(key, Const):
+            if pack.kind == "dict":
+                raise UnsupportedError("a dict argument is indexed with a key known only at "
+                                       "run time", self.loc, "dict index",
+                                       hint="index dicts with constant keys")
+            return None
+        try:
+            pack.get(key.value)
+        except (KeyError, IndexError, TypeError):
+            raise UnsupportedError(f"no item {key.value!r} in this {pack.kind} "
+                                   f"(it has {len(pack)})", self.loc, "subscript") from None
+        return key.value
 
     def index(self, node):
         if isinstance(node, gast.Tuple):
@@ -202,14 +263,20 @@ class Lowerer:
         return self.value(node)
 
     def expr_Tuple(self, node, hint):
-        items = [self.value(e) for e in node.elts]
+        items = [self.item(e) for e in node.elts]
         if all(isinstance(i, Const) for i in items):
             return Const(tuple(i.value for i in items))
-        return self.op("tuple", items, hint=hint)
+        return Pack("tuple", items)
 
     def expr_List(self, node, hint):
-        items = [self.value(e) for e in node.elts]
-        return self.op("list", items, hint=hint)
+        return Pack("list", [self.item(e) for e in node.elts])
+
+    def expr_Dict(self, node, hint):
+        keys = [self.value(k) if k is not None else None for k in node.keys]
+        if not all(isinstance(k, Const) for k in keys):
+            raise UnsupportedError("dict keys must be constants", self.loc, "dict display",
+                                   hint="write the keys as literals")
+        return Pack("dict", [self.item(v) for v in node.values], [k.value for k in keys])
 
     def expr_Call(self, node, hint):
         func = node.func
@@ -219,8 +286,23 @@ class Lowerer:
                                    hint="pass the keyword arguments by name")
         if isinstance(func, gast.Attribute):
             base = self.expr(func.value)
+            if isinstance(base, Pack):
+                return self.pack_method(base, func, node)
             if not isinstance(base, (Static, Global)):
                 return self.method(base, func.attr, node, kwargs, hint)
+        if isinstance(func, gast.Name) and not node.keywords and node.args:
+            callee = self.expr(func)
+            if isinstance(callee, Static) and callee.value in (len, enumerate, zip) \
+                    and (callee.value is not len or len(node.args) == 1) \
+                    and all(self.static_iterable(a) for a in node.args):
+                packs = [self.expr(a) for a in node.args]
+                if callee.value is len:
+                    return Const(len(packs[0]))
+                if callee.value is enumerate:
+                    return Pack("tuple", [Pack("tuple", [Const(i), v])
+                                          for i, v in enumerate(packs[0].items)])
+                return Pack("tuple", [Pack("tuple", list(items))
+                                      for items in zip(*(p.items for p in packs))])
         callee = self.expr(func)
         args = [self.value(a) for a in node.args]
         if isinstance(callee, Static):
@@ -244,6 +326,25 @@ class Lowerer:
 
     def callee_global(self, callee):
         return Global(callee.path, callee.value)
+
+    def pack_method(self, pack, func, node):
+        name = func.attr
+        if name == "append" and pack.kind == "list" and len(node.args) == 1:
+            if not isinstance(func.value, gast.Name):
+                raise UnsupportedError("append to a list that has no name of its own",
+                                       self.loc, "list append")
+            self.env[func.value.id] = Pack("list", pack.items + [self.item(node.args[0])])
+            return Const(None)
+        if pack.kind == "dict" and name in ("keys", "values", "items") and not node.args:
+            if name == "keys":
+                return Pack("tuple", [Const(k) for k in pack.keys])
+            if name == "values":
+                return Pack("tuple", pack.items)
+            return Pack("tuple", [Pack("tuple", [Const(k), v])
+                                  for k, v in zip(pack.keys, pack.items)])
+        raise UnsupportedError(f"{pack.kind}.{name}() is not supported", self.loc,
+                               f"{pack.kind} method",
+                               hint="use append, indexing with constants, len and for loops")
 
     def method(self, base, name, node, kwargs, hint):
         args = [self.value(a) for a in node.args]
@@ -311,16 +412,24 @@ class Builder(Inliner, Lowerer):
         reserved.add(node.name)
         Lowerer.__init__(self, Names(reserved), [])
         self.env = {}
+        self.structures = None  # per parameter: the structure of a container argument
         self.init_inliner()
 
     def build(self):
         node = self.parsed.node
         params = []
-        for arg in node.args.args:
-            var = Var(arg.id)
-            self.names.taken.add(arg.id)
-            self.env[arg.id] = var
-            params.append(var)
+        structures = self.structures or [None] * len(node.args.args)
+        for arg, struct in zip(node.args.args, structures):
+            if struct is None:
+                var = Var(arg.id)
+                self.names.taken.add(arg.id)
+                self.env[arg.id] = var
+                params.append(var)
+                continue
+            # a container argument: one parameter per leaf, a Pack in its name
+            leaves = [Var(self.names.fresh(n)) for n in leaf_names(arg.id, struct)]
+            params.extend(leaves)
+            self.env[arg.id] = _pack(struct, iter(leaves))
         body = self.out
         statements = list(node.body)
         if not statements or not isinstance(statements[-1], gast.Return):
@@ -360,11 +469,40 @@ class Builder(Inliner, Lowerer):
         if isinstance(target, gast.Name):
             self.env[target.id] = value
             return
+        if isinstance(target, gast.Subscript):
+            return self.store_item(target, value)
+        if isinstance(value, Pack):
+            if len(value) != len(target.elts):
+                raise UnsupportedError(f"cannot unpack {len(value)} values into "
+                                       f"{len(target.elts)} names", self.loc, "unpacking")
+            for elt, item in zip(target.elts, value.items):
+                self.bind_target(elt, item)
+            return
         # tuple unpacking: element by element
         for i, elt in enumerate(target.elts):
             hint = elt.id if isinstance(elt, gast.Name) else "t"
             item = self.op("getitem", [value, Index([Const(i)], False)], hint=hint)
             self.bind_target(elt, item)
+
+    def store_item(self, target, value):
+        """``d['k'] = v`` or ``items[0] = v`` on a container known at compile time."""
+        base = target.value
+        current = self.env.get(base.id) if isinstance(base, gast.Name) else None
+        if isinstance(current, Pack):
+            key = self.pack_key(current, target.slice) if current.kind != "dict" else None
+            if current.kind == "dict":
+                k = self.value(target.slice)
+                if not isinstance(k, Const):
+                    raise UnsupportedError("dict keys must be constants", self.loc,
+                                           "dict store")
+                key = k.value
+            if key is not None and not isinstance(key, slice):
+                self.env[base.id] = current.with_item(key, value)
+                return
+        raise UnsupportedError("assignment to an element or slice of an array is not "
+                               "supported yet", self.loc, "assignment to an element or slice",
+                               hint="build a new array (np.where, np.concatenate) instead of "
+                                    "writing into one")
 
     # -- statements -----------------------------------------------------------------
     def stmt(self, node):
@@ -410,7 +548,7 @@ class Builder(Inliner, Lowerer):
             for elt, v in zip(target.elts, values):
                 self.bind_target(elt, v)
             return
-        value = self.value(node.value, hint)
+        value = self.item(node.value, hint)
         for target in node.targets:
             self.bind_target(target, value)
 
@@ -497,7 +635,8 @@ class Builder(Inliner, Lowerer):
         loc = self.loc
         target, iterable = node.target, node.iter
         kind, callee = None, None
-        if isinstance(iterable, gast.Call) and not iterable.keywords:
+        if isinstance(iterable, gast.Call) and not iterable.keywords \
+                and isinstance(iterable.func, gast.Name):
             callee = self.expr(iterable.func)
             if isinstance(callee, Static) and callee.value in (range, enumerate, zip):
                 kind = callee.value.__name__
@@ -508,6 +647,8 @@ class Builder(Inliner, Lowerer):
             loop.iter = self.op("range", args, hint="t")
             loop.range_args = args
             bind_to = target
+        elif kind in ("enumerate", "zip") and self.static_iterable(iterable):
+            return self.unroll(node, target, self.expr(iterable))
         elif kind == "enumerate" and _pair(target) and len(iterable.args) == 1:
             loop.iter = loop.source = self.value(iterable.args[0])
             counter_node, bind_to = target.elts
@@ -526,7 +667,11 @@ class Builder(Inliner, Lowerer):
             for elt, seq in zip(target.elts, seqs):
                 prefix.append((elt, ("item", seq)))
         else:
-            loop.iter = loop.source = self.value(iterable, "t")
+            it = self.expr(iterable, "t")
+            if isinstance(it, Pack):
+                return self.unroll(node, target, it)
+            loop.iter = loop.source = self.value_of(it) if not isinstance(it, Static) \
+                else Global(it.path, it.value)
             bind_to = target
         assigned = _assigned_names(node.body) | _assigned_names([target])
         before = dict(self.env)
@@ -557,6 +702,30 @@ class Builder(Inliner, Lowerer):
         loop.body = body
         self._close_loop(loop, before, names)
         self.out.append(loop)
+
+    def static_iterable(self, node):
+        """Whether ``node`` is a container known at compile time, or enumerate/zip of them."""
+        if isinstance(node, gast.Name):
+            return isinstance(self.env.get(node.id), Pack)
+        if isinstance(node, (gast.Tuple, gast.List, gast.Dict)):
+            return True
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+                and node.func.id in ("enumerate", "zip") and not node.keywords \
+                and node.func.id not in self.env:
+            return all(self.static_iterable(a) for a in node.args)
+        return False
+
+    def unroll(self, node, target, pack):
+        """A loop over a container known at compile time runs at compile time."""
+        body = node.body
+        if body and getattr(body[-1], "adcompiler_exit", False):
+            raise UnsupportedError("break or return in a loop over a tuple, list or dict "
+                                   "argument", self.loc, "loop over a container",
+                                   hint="loop over range(len(...)) instead")
+        for item in pack.items:
+            self.bind_target(target, item)
+            for s in body:
+                self.stmt(s)
 
     def stmt_While(self, node):
         loc = self.loc
@@ -710,8 +879,18 @@ def walk_scope(node):
                 yield child
 
 
-def build_function(parsed, resolver):
+def _pack(struct, leaves):
+    kind, children = struct
+    items = [next(leaves) if c is None else _pack(c, leaves) for _, c in children] \
+        if kind == "dict" else [next(leaves) if c is None else _pack(c, leaves)
+                                for c in children]
+    keys = [k for k, _ in children] if kind == "dict" else None
+    return Pack(kind, items, keys)
+
+
+def build_function(parsed, resolver, structures=None):
     builder = Builder(parsed, resolver)
+    builder.structures = structures
     fn = builder.build()
     fn.extra_globals = builder.extra_globals
     return fn
