@@ -339,11 +339,6 @@ def rebinds_in_one_arm(y, c):
     return x + y
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="transforms/reverse.py reverse_if: when both arms end with the same "
-                          "adjoint object for an outer value (here y's, which is bout in both), "
-                          "`if a is b: continue` drops it, as self.adj was reset to `before`; "
-                          "a silently wrong gradient")
 def test_adjoint_that_both_arms_leave_equal_is_kept():
     # out = 2y + (3y if c > 0 else y): d out / dy is 5 or 3
     assert grad(rebinds_in_one_arm)(0.3, 1.0) == pytest.approx(5.0)
@@ -592,9 +587,6 @@ def program(x, y, c):
 """
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="transforms/reverse.py reverse_if drops an adjoint that both arms "
-                          "leave equal (see test_adjoint_that_both_arms_leave_equal_is_kept)")
 @settings(max_examples=40)
 @example(source=ARMS_AGREE, x=np.zeros(3), y=np.zeros((2, 1)), c=1.0)
 @given(source=programs(branches=True), x=X_VALUES, y=Y_VALUES,

@@ -249,7 +249,8 @@ class Reverse:
         changed = (then_changed | else_changed) - inside
         for key in sorted(changed, key=lambda k: self.adj_name[k]):
             a, b = then_adj.get(key), else_adj.get(key)
-            if a is b:
+            if a is b:  # both arms left the same adjoint (possibly new to both): no join
+                self.adj[key] = a
                 continue
             var = self._vars[key]
             if a is None:
