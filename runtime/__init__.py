@@ -175,3 +175,17 @@ class Tape:
 def stop_gradient(x):
     """x itself; adcompiler treats its derivative as zero."""
     return x
+
+
+def setitem(x, index, v):
+    """A copy of ``x`` with ``x[index] = v``: what ``x[index] = v`` computes, as a value."""
+    out = np.array(x, dtype=np.result_type(x, v), copy=True)
+    out[index] = v
+    return out
+
+
+def zero_at(g, index):
+    """The adjoint of the overwritten array in ``x[index] = v``: ``g`` with zeros at ``index``."""
+    out = np.array(g, copy=True)
+    out[index] = 0
+    return out

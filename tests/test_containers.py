@@ -134,13 +134,3 @@ def break_in_container_loop(ws):
 def test_break_in_a_loop_over_a_container_is_refused():
     with pytest.raises(UnsupportedError, match="loop over a container"):
         grad(break_in_container_loop)((0.5, 2.0))
-
-
-def writes_an_array_element(x):
-    x[0] = 1.0
-    return np.sum(x)
-
-
-def test_writing_into_an_array_is_still_refused():
-    with pytest.raises(UnsupportedError, match="element or slice"):
-        grad(writes_an_array_element)(np.ones(2))

@@ -45,8 +45,8 @@ def uses_global(x):
 
 
 def assigns_an_element(x):
-    a = np.zeros(3)
-    a[0] = 1  # <-
+    a = x
+    a[0] = 1  # <- a is x: NumPy would change x too
     return np.sum(a * x)
 
 
@@ -81,8 +81,9 @@ def raises(x):
 
 
 def augments_an_element(x):
-    a = np.ones(3)
-    a[1] += x  # <-
+    a = np.ones(4).reshape(2, 2)
+    r = a.T
+    r[1] += x  # <- r is a view of a
     return np.sum(a)
 
 
@@ -113,7 +114,7 @@ CASES = [
     (uses_and, NoRuleError, "and", "return"),
     (no_trailing_return, UnsupportedError, "return", "y = "),
     (raises, UnsupportedError, "raise", "raise"),
-    (augments_an_element, UnsupportedError, "augmented assignment", "a[1]"),
+    (augments_an_element, UnsupportedError, "element", "r[1]"),
     (uses_star_args, UnsupportedError, "signature", "def"),
     (uses_fstring, UnsupportedError, "f-string", "f\""),
     (imports_inside, UnsupportedError, "import", "import"),

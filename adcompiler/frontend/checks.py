@@ -59,7 +59,8 @@ def _check(parsed, node, in_loop):
         _reject(parsed, node)
     if isinstance(node, gast.expr) and not isinstance(node, EXPRESSIONS):
         _reject(parsed, node)
-    if isinstance(node, gast.AugAssign) and not isinstance(node.target, gast.Name):
+    if isinstance(node, gast.AugAssign) and not isinstance(node.target, (gast.Name,
+                                                                       gast.Subscript)):
         raise UnsupportedError("augmented assignment to an element or attribute is not supported "
                                "yet", parsed.loc(node), "augmented assignment",
                                hint="compute the new array with np.where or arithmetic")

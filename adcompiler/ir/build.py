@@ -48,6 +48,7 @@ class Lowerer:
 
     def __init__(self, names, out, loc=None):
         self.names, self.out, self.loc = names, out, loc
+        self.made_by = {}  # id(Var) -> the primitive that made it
 
     # -- making operations -------------------------------------------------------
     def op(self, key, args, kwargs=(), hint="t"):
@@ -58,6 +59,7 @@ class Lowerer:
             return folded
         target = self.names.var(hint)
         self.out.append(Op(target, key, args, kwargs, self.loc))
+        self.made_by[id(target)] = key
         return target
 
     def _fold(self, prim, args):
@@ -254,7 +256,8 @@ class Lowerer:
     def index(self, node):
         if isinstance(node, gast.Tuple):
             return Index([self.index_item(e) for e in node.elts], True)
-        return Index([self.index_item(node)], False)
+        item = self.index_item(node)
+        return item if isinstance(item, Index) else Index([item], False)
 
     def index_item(self, node):
         if isinstance(node, gast.Slice):
@@ -499,10 +502,39 @@ class Builder(Inliner, Lowerer):
             if key is not None and not isinstance(key, slice):
                 self.env[base.id] = current.with_item(key, value)
                 return
-        raise UnsupportedError("assignment to an element or slice of an array is not "
-                               "supported yet", self.loc, "assignment to an element or slice",
-                               hint="build a new array (np.where, np.concatenate) instead of "
-                                    "writing into one")
+        if not isinstance(base, gast.Name) or base.id not in self.env:
+            raise UnsupportedError("assignment to an element of something that is not a "
+                                   "local array", self.loc, "assignment to an element",
+                                   hint="copy it into a local first: a = x.copy()")
+        array = self.env[base.id]
+        self._check_write(base.id, array)
+        index = self.index(target.slice)
+        self.env[base.id] = self.op("runtime.setitem", [array, index, self.value_of(value)
+                                                        if not isinstance(value, Pack)
+                                                        else self.materialize(value)],
+                                    hint=base.id)
+
+    _VIEWS = ("getitem", "np.reshape", "T", "np.transpose", "np.ravel", "np.squeeze",
+              "np.expand_dims", "np.broadcast_to", "np.swapaxes", "np.moveaxis", "np.flip",
+              "attr.T")
+
+    def _check_write(self, name, array):
+        """Writing in place changes every name for the same memory: refuse where it would."""
+        if not isinstance(array, Var):
+            raise UnsupportedError(f"{name!r} is not an array this function made",
+                                   self.loc, "assignment to an element",
+                                   hint=f"copy it first: {name} = np.array({name}, dtype=float)")
+        aliases = [other for other, v in self.env.items() if v is array and other != name]
+        if aliases:
+            raise UnsupportedError(
+                f"{name!r} is the same array as {aliases[0]!r}; writing an element would "
+                f"change {aliases[0]!r} too", self.loc, "assignment to an element",
+                hint=f"make a copy first: {name} = {aliases[0]}.copy()")
+        if self.made_by.get(id(array)) in self._VIEWS:
+            raise UnsupportedError(
+                f"{name!r} is a view of another array (made by {self.made_by[id(array)]}); "
+                "writing into it would change that array too", self.loc,
+                "assignment to an element", hint=f"make a copy first: {name} = ....copy()")
 
     # -- statements -----------------------------------------------------------------
     def stmt(self, node):
@@ -557,6 +589,13 @@ class Builder(Inliner, Lowerer):
             self.bind_target(node.target, self.value(node.value, node.target.id))
 
     def stmt_AugAssign(self, node):
+        if isinstance(node.target, gast.Subscript):
+            # a[i] += v  is  a[i] = a[i] + v
+            prim = rules.OPERATORS.get(type(node.op))
+            current = self.value(gast.Subscript(node.target.value, node.target.slice,
+                                                gast.Load()))
+            updated = self.op(prim.key, [current, self.value(node.value)])
+            return self.store_item(node.target, updated)
         name = node.target.id
         current = self.name_of(name)
         self._check_alias(name, current)
@@ -622,13 +661,24 @@ class Builder(Inliner, Lowerer):
                 if name in before:
                     raise AssertionError("a name defined before a branch vanished in it")
                 continue  # defined on one path only: reading it later is an error
-            if va is vb:
-                out[name] = va
-            else:
-                target = self.names.var(name)
-                self._pending_phis.append(Phi(target, [va, vb]))
-                out[name] = target
+            out[name] = self._join_values(name, va, vb)
         return out
+
+    def _join_values(self, name, va, vb):
+        if va is vb:
+            return va
+        if isinstance(va, Pack) or isinstance(vb, Pack):
+            if not (isinstance(va, Pack) and isinstance(vb, Pack) and va.kind == vb.kind
+                    and len(va) == len(vb) and va.keys == vb.keys):
+                raise UnsupportedError(f"{name!r} is a different container on each side of "
+                                       "this branch", self.loc, "container in a branch",
+                                       hint="give it the same structure on both sides")
+            return Pack(va.kind, [self._join_values(name, a, b)
+                                  for a, b in zip(va.items, vb.items)], va.keys)
+        target = self.names.var(name)
+        target.temp = False
+        self._pending_phis.append(Phi(target, [va, vb]))
+        return target
 
     # -- loops ----------------------------------------------------------------------
     def stmt_For(self, node):
@@ -750,6 +800,12 @@ class Builder(Inliner, Lowerer):
         names = {}
         for name in sorted(assigned):
             init = self.env.get(name, Const(None))  # None: not defined before the loop
+            if isinstance(init, Pack):
+                raise UnsupportedError(
+                    f"the {init.kind} {name!r} changes inside a loop that runs a number of "
+                    "times known only when the function runs", self.loc, f"{init.kind} in a loop",
+                    hint="collect the values in an array instead (a = np.zeros(n); "
+                         "a[i] = ...), or loop over a tuple or list so the loop unrolls")
             target = self.names.var(name)
             target.temp = False
             loop.phis.append(Phi(target, [init, None]))
@@ -839,11 +895,22 @@ def _pair(target):
 
 
 def _assigned_names(statements):
+    """Names the statements rebind: plain targets, and arrays or containers they write
+    into (``a[i] = v``, ``a[i] += v``, ``items.append(v)``)."""
     out = set()
     for s in statements:
         for n in gast.walk(s):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 out.add(n.id)
+            elif isinstance(n, (gast.Assign, gast.AugAssign)):
+                targets = n.targets if isinstance(n, gast.Assign) else [n.target]
+                for t in targets:
+                    for sub in gast.walk(t):
+                        if isinstance(sub, gast.Subscript) and isinstance(sub.value, gast.Name):
+                            out.add(sub.value.id)
+            elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) \
+                    and n.func.attr == "append" and isinstance(n.func.value, gast.Name):
+                out.add(n.func.value.id)
     return out
 
 

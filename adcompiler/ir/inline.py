@@ -30,6 +30,16 @@ class LocalFunction:
         return getattr(self.node, "name", "<lambda>")
 
 
+# library code is called, never inlined: a function from these packages needs a rule
+LIBRARIES = ("numpy", "scipy", "math", "builtins", "functools", "itertools", "operator",
+             "jax", "torch", "autograd", "runtime", "adcompiler")
+
+
+def is_library(fn):
+    module = getattr(fn, "__module__", None) or ""
+    return module.split(".")[0] in LIBRARIES
+
+
 def user_function(value):
     """(python function, bound self or None) when ``value`` is user code we can read."""
     if inspect.ismethod(value) and inspect.isfunction(value.__func__):
@@ -92,7 +102,7 @@ class Inliner:
         if isinstance(value, LocalFunction):
             return self._inline_local(value, args, kwargs, hint)
         fn, bound_self = user_function(value)
-        if fn is None:
+        if fn is None or is_library(fn):
             return None
         if fn is self.root_resolver.fn or fn in [f for f, _ in self.inline_stack] \
                 or len(self.inline_stack) >= MAX_DEPTH:

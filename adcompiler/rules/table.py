@@ -171,6 +171,12 @@ linear("np.transpose", "x, axes=None", ("call", "np.transpose"),
        objects=[np.transpose], methods=["transpose"])
 linear("T", "x", ("attr", "T"), {"x": "g.T"}, attributes=["T"])
 linear("getitem", "x, index", ("getitem",), {"x": "runtime.unindex(g, x, index)"})
+# x[index] = v, as a value: the old elements get no gradient, v gets the slot's
+linear("runtime.setitem", "x, index, v", ("call", "runtime.setitem"),
+       {"x": "runtime.zero_at(g, index)", "v": "runtime.unbroadcast(g[index], v)"},
+       objects=[runtime.setitem], wrt=("x", "v"))
+linear("runtime.zero_at", "t, index", ("call", "runtime.zero_at"),
+       {"t": "runtime.zero_at(g, index)"}, objects=[runtime.zero_at], wrt=("t",))
 linear("np.broadcast_to", "x, shape", ("call", "np.broadcast_to"),
        {"x": "runtime.unbroadcast(g, x)"}, objects=[np.broadcast_to])
 

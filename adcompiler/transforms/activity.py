@@ -112,9 +112,9 @@ class Activity:
 def recursive_callee(op):
     """The user function a kept ``call`` Op calls, when we can differentiate it."""
     import inspect
-    from ..ir.inline import user_function
+    from ..ir.inline import is_library, user_function
     fn, bound_self = user_function(getattr(op.args[0], "value", None))
-    if fn is None or bound_self is not None or op.kwargs:
+    if fn is None or bound_self is not None or op.kwargs or is_library(fn):
         return None
     try:
         inspect.getsourcelines(fn)  # kept because it recurses, not because it has no source
