@@ -1,0 +1,1 @@
+"""adcompiler against its peers: ``python -m benchmarks.run`` (see docs/performance.md)."""
