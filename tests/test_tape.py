@@ -1,0 +1,88 @@
+"""The tape grows by a fixed number of entries per iteration: a count, not a time.
+
+For loops of T iterations the tape holds exactly k * T + c entries when the
+backward sweep starts, and k is what the backward sweep needs per iteration.
+The tape is observed with benchmarks/bench_tape.py's recording tape.
+"""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks.bench_tape import (damped_while, logistic_map, rnn,  # noqa: E402
+                                   scalar_recurrence, tape_size)
+
+TRIPS = (0, 1, 2, 5, 17)
+
+
+def nested_sines(x, T):
+    for i in range(T):
+        for j in range(3):
+            x = np.sin(x)
+    return x
+
+
+def linear_steps(x, T):
+    i = 0
+    while i < T:
+        x = x * 1.5 + 0.25
+        i = i + 1
+    return x
+
+
+def with_break(x, T):
+    for i in range(T):
+        x = np.sin(x)
+        if i > 2 * T:  # never, but the backward loop must replay only the trips run
+            break
+    return x
+
+
+def rnn_inputs(T):
+    rng = np.random.default_rng(0)
+    return rng.standard_normal(4), rng.standard_normal((4, 4)) / 2, T
+
+
+# name -> (function, inputs for T, entries per iteration the backward sweep needs)
+LOOPS = {
+    "rnn": (rnn, rnn_inputs, 1),                          # tanh(W @ x), for 1 - y**2
+    "scalar recurrence": (scalar_recurrence, lambda T: (0.3, 0.9, T), 1),   # x, for cos x
+    "logistic map": (logistic_map, lambda T: (0.3, 3.1, T), 2),  # r * x and 1 - x
+    "while loop": (damped_while, lambda T: (0.3, T), 1),         # tanh(1.1 x)
+    "nested loops": (nested_sines, lambda T: (0.3, T), 3),       # x, three times
+    "linear steps": (linear_steps, lambda T: (0.3, T), 0),       # nothing
+    "break": (with_break, lambda T: (0.3, T), 1),  # x; the trip count is a local, not taped
+}
+
+
+def entries(name, T):
+    fn, inputs, _ = LOOPS[name]
+    return tape_size(fn, inputs(T))["entries"]
+
+
+@pytest.mark.parametrize("name", LOOPS)
+def test_tape_entries_are_linear_in_the_trip_count(name):
+    counts = [entries(name, T) for T in TRIPS]
+    k, c = counts[1] - counts[0], counts[0]
+    assert counts == [k * T + c for T in TRIPS]
+    assert c == 0  # nothing on the tape when the loop does not run
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param("rnn", marks=pytest.mark.xfail(strict=True, reason=(
+        "tape: pushes x and tanh(W @ x) every iteration; x only for its shape in "
+        "runtime.matmul_grad_right, and it is the previous iteration's tanh(W @ x) "
+        "anyway, so each array is on the tape twice"))),
+    *[name for name in LOOPS if name != "rnn"]])
+def test_tape_entries_per_iteration_are_what_the_backward_sweep_needs(name):
+    needed = LOOPS[name][2]
+    assert entries(name, 10) - entries(name, 9) == needed
+
+
+def test_rnn_tape_keeps_at_most_one_vector_per_iteration_alive():
+    # arrays go on the tape by reference: the memory held is that of distinct arrays
+    T = 10
+    size = tape_size(rnn, rnn_inputs(T))
+    assert size["distinct_bytes"] <= (T + 1) * 4 * 8  # the states x_0 ... x_T
