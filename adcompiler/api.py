@@ -22,7 +22,7 @@ from .frontend.source import Resolver, parse_function
 from .ir.build import build_function
 from .ir.containers import flatten, is_container, structure, unflatten
 from .ir.printer import print_function
-from .ir.verify import verify
+from .ir.verify import verify, verify_names
 from .opt import optimize as run_passes
 from .opt.dce import eliminate_dead_code
 from .transforms.reverse import Reverse
@@ -87,7 +87,7 @@ class _Namespace(dict):
         return self._user[key]
 
 
-def compile_derivative(fn, kind, wrt, optimize=True, structures=None):
+def compile_derivative(fn, kind, wrt, optimize=True, structures=None, scalars=()):
     """The cached ``Compiled`` derivative of ``fn``.
 
     ``wrt`` are parameter positions; with container arguments (``structures``)
@@ -97,7 +97,7 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None):
     if not inspect.isfunction(fn):
         parse_function(fn)  # refuses it, with a message that says why
     per_fn = _derivative_cache.setdefault(fn, {})
-    key = (kind, wrt, optimize, structures)
+    key = (kind, wrt, optimize, structures, scalars)
     if key in per_fn:
         return per_fn[key]
     if structures is not None:
@@ -105,16 +105,25 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None):
     work = primal_ssa(fn, structures)
     ssa_text = print_function(work)  # now: the transforms rewrite `work` in place
     if kind == "vjp":
-        ir_fn = Reverse(work, wrt, seed_default=None, name=f"vjp_{work.name}").run()
+        ir_fn = Reverse(work, wrt, seed_default=None, name=f"vjp_{work.name}",
+                        scalars=scalars).run()
     else:
-        ir_fn = Reverse(work, wrt, return_value=True, name=f"grad_{work.name}").run()
+        ir_fn = Reverse(work, wrt, return_value=True, name=f"grad_{work.name}",
+                        scalars=scalars).run()
     verify(ir_fn)
     if optimize:
         run_passes(ir_fn)
         verify(ir_fn)
+    verify_names(ir_fn)
     compiled = Compiled(ir_fn, ssa_text, _Namespace(fn, work.extra_globals))
     per_fn[key] = compiled
     return compiled
+
+
+def _is_scalar(value):
+    """A number, whose shape () lets the compiler drop unbroadcast around it."""
+    return isinstance(value, (int, float, np.number)) or \
+        isinstance(value, np.ndarray) and value.ndim == 0
 
 
 def leaf_positions(structures, wrt):
@@ -168,20 +177,24 @@ class _Derivative:
         functools.update_wrapper(self, fn)
 
     _structures = None   # of the container arguments of the last call
+    _scalars = ()        # positions of the (flattened) arguments that were scalars
 
     @property
     def compiled(self):
         return compile_derivative(self.fn, self.kind, self.wrt, self.optimize,
-                                  self._structures)
+                                  self._structures, self._scalars)
 
     def _flat(self, args):
-        """Container arguments flattened to their leaves, the structures remembered."""
+        """Container arguments flattened to their leaves; what the derivative is
+        compiled for (container structures, which arguments are scalars) remembered."""
         structures = tuple(structure(a) if is_container(a) else None for a in args)
         if any(st is not None for st in structures):
             self._structures = structures
-            return [leaf for a, st in zip(args, structures)
+            args = [leaf for a, st in zip(args, structures)
                     for leaf in (flatten(a) if st is not None else [a])]
-        self._structures = None
+        else:
+            self._structures = None
+        self._scalars = tuple(i for i, a in enumerate(args) if _is_scalar(a))
         return args
 
     @property

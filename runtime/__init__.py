@@ -12,18 +12,34 @@ __all__ = [
 ]
 
 
+_SCALARS = (float, int, complex, np.generic)  # shape (), without asking np.shape
+
+
+def _shape(x):
+    return x.shape if type(x) is np.ndarray else np.shape(x)
+
+
+def _sum(g, axes, keepdims=False):
+    # np.sum of an ndarray is np.add.reduce behind a Python wrapper
+    if type(g) is np.ndarray:
+        return np.add.reduce(g, axis=axes, keepdims=keepdims)
+    return np.sum(g, axis=axes, keepdims=keepdims)
+
+
 def unbroadcast(g, x):
     """Sum ``g`` down to the shape of ``x``: the transpose of NumPy broadcasting."""
-    shape = np.shape(x)
-    gshape = np.shape(g)
+    if isinstance(x, _SCALARS) and isinstance(g, _SCALARS):
+        return g  # scalar code (a loop over floats) calls this in every iteration
+    shape = _shape(x)
+    gshape = _shape(g)
     if gshape == shape:
         return g
     extra = len(gshape) - len(shape)
     if extra > 0:
-        g = np.sum(g, axis=tuple(range(extra)))
+        g = _sum(g, tuple(range(extra)))
     kept = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
     if kept:
-        g = np.sum(g, axis=kept, keepdims=True)
+        g = _sum(g, kept, keepdims=True)
     return g
 
 
@@ -37,18 +53,27 @@ def _axes(axis, ndim):
 
 def unreduce(g, x, axis=None, keepdims=False):
     """Spread the adjoint of ``sum(x, axis, keepdims)`` back over ``x``'s shape."""
-    shape = np.shape(x)
+    shape = _shape(x)
     if not keepdims and shape:
-        g = np.expand_dims(g, _axes(axis, len(shape)))
+        axes = _axes(axis, len(shape))
+        if type(g) is np.ndarray and g.ndim + len(axes) == len(shape):
+            # np.expand_dims, without its Python overhead: put back the reduced axes
+            dims = iter(g.shape)
+            g = g.reshape(tuple(1 if i in axes else next(dims) for i in range(len(shape))))
+        elif axis is not None or np.ndim(g) != 0:
+            g = np.expand_dims(g, axes)
     return np.broadcast_to(g, shape)
 
 
 def unreduce_mean(g, x, axis=None, keepdims=False):
     """Adjoint of ``mean(x, axis, keepdims)``: ``unreduce`` scaled by 1/count."""
-    shape = np.shape(x)
+    shape = _shape(x)
     count = 1
     for a in _axes(axis, len(shape)):
         count *= shape[a]
+    if axis is None and not keepdims and shape and count and isinstance(g, _SCALARS):
+        # the mean of everything: every element gets g / count (divided once)
+        return np.full(shape, g / count)
     return unreduce(g, x, axis, keepdims) / count
 
 
@@ -57,7 +82,8 @@ def unindex(g, x, index):
 
     Repeated integer indices accumulate, as the chain rule asks.
     """
-    out = np.zeros(np.shape(x), dtype=np.result_type(g, np.float32))
+    # x's dtype counts: a Python float g is "weak" and would not lift float32 to float64
+    out = np.zeros(np.shape(x), dtype=np.result_type(g, x, np.float32))
     if _is_advanced(index):
         np.add.at(out, index, g)
     else:
@@ -95,6 +121,13 @@ def zeros_grad(x):
 
 def matmul_grad_left(g, a, b):
     """Adjoint of ``a`` in ``a @ b`` (NumPy matmul rules, 1-D and batched included)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(g) is np.ndarray \
+            and b.ndim == 2:
+        # the common cases, computed as below without the shape bookkeeping
+        if a.ndim == 2:
+            return np.matmul(g, b.T)
+        if a.ndim == 1:
+            return np.matmul(g[None, :], b.T)[0]
     if np.ndim(b) == 1:
         if np.ndim(a) == 1:
             return g * b
@@ -109,6 +142,12 @@ def matmul_grad_left(g, a, b):
 
 def matmul_grad_right(g, a, b):
     """Adjoint of ``b`` in ``a @ b``."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(g) is np.ndarray \
+            and b.ndim == 2:
+        if a.ndim == 2:
+            return np.matmul(a.T, g)
+        if a.ndim == 1:
+            return np.multiply.outer(a, g)
     if np.ndim(a) == 1:
         if np.ndim(b) == 1:
             return g * a
@@ -189,3 +228,9 @@ def zero_at(g, index):
     out = np.array(g, copy=True)
     out[index] = 0
     return out
+
+
+def check_unshared(value, message):
+    """Raise where ``x += ...`` would change an array another name also holds."""
+    if isinstance(value, np.ndarray):
+        raise ValueError(message)

@@ -26,6 +26,12 @@ from .nodes import (Const, For, Function, Global, If, Index, Names, Op, Phi, Ret
 _HELPER_NAMES = ("np", "math", "runtime")
 
 
+# operations whose result may share memory with their first argument
+VIEWS = ("getitem", "np.reshape", "T", "np.transpose", "np.ravel", "np.squeeze",
+         "np.expand_dims", "np.broadcast_to", "np.swapaxes", "np.moveaxis", "np.flip",
+         "attr.T")
+
+
 class Static:
     """A value known at compile time that is not data: a module or a callable."""
 
@@ -49,6 +55,8 @@ class Lowerer:
     def __init__(self, names, out, loc=None):
         self.names, self.out, self.loc = names, out, loc
         self.made_by = {}  # id(Var) -> the primitive that made it
+        self.view_of = {}  # id(Var) -> the array it is a view of
+        self.phi_of = {}   # id(Var) -> the Phi that defines it
 
     # -- making operations -------------------------------------------------------
     def op(self, key, args, kwargs=(), hint="t"):
@@ -60,6 +68,8 @@ class Lowerer:
         target = self.names.var(hint)
         self.out.append(Op(target, key, args, kwargs, self.loc))
         self.made_by[id(target)] = key
+        if key in VIEWS:
+            self.view_of[id(target)] = args[0]
         return target
 
     def _fold(self, prim, args):
@@ -307,6 +317,15 @@ class Lowerer:
                 return Pack("tuple", [Pack("tuple", list(items))
                                       for items in zip(*(p.items for p in packs))])
         callee = self.expr(func)
+        if isinstance(callee, Static) and callee.value is reversed and len(node.args) == 1 \
+                and not node.keywords:
+            seq = self.expr(node.args[0])
+            if isinstance(seq, Pack):
+                return Pack(seq.kind, seq.items[::-1], seq.keys[::-1] if seq.keys else None)
+            # reversed(x) is x[::-1]: a view whose rule carries the derivative
+            return self.op("getitem", [self.value_of(seq) if not isinstance(seq, Static)
+                                       else Global(seq.path, seq.value),
+                                       Index([Slice(None, None, Const(-1))], False)], hint=hint)
         args = [self.value(a) for a in node.args]
         if isinstance(callee, Static):
             prim = rules.lookup_object(callee.value)
@@ -514,9 +533,25 @@ class Builder(Inliner, Lowerer):
                                                         else self.materialize(value)],
                                     hint=base.id)
 
-    _VIEWS = ("getitem", "np.reshape", "T", "np.transpose", "np.ravel", "np.squeeze",
-              "np.expand_dims", "np.broadcast_to", "np.swapaxes", "np.moveaxis", "np.flip",
-              "attr.T")
+    def origins(self, value, seen=None):
+        """The values whose memory ``value`` may be: through phis (a name rebound on
+        some path or around a loop) and through views (reshape, .T, basic indexing)."""
+        if not isinstance(value, Var):
+            return set()
+        seen = set() if seen is None else seen
+        if id(value) in seen:
+            return set()
+        seen.add(id(value))
+        phi = self.phi_of.get(id(value))
+        if phi is not None:
+            out = set()
+            for i in phi.inputs:
+                out |= self.origins(i, seen)
+            return out
+        view = self.view_of.get(id(value))
+        if view is not None:
+            return {id(value)} | self.origins(view, seen)
+        return {id(value)}
 
     def _check_write(self, name, array):
         """Writing in place changes every name for the same memory: refuse where it would."""
@@ -530,7 +565,7 @@ class Builder(Inliner, Lowerer):
                 f"{name!r} is the same array as {aliases[0]!r}; writing an element would "
                 f"change {aliases[0]!r} too", self.loc, "assignment to an element",
                 hint=f"make a copy first: {name} = {aliases[0]}.copy()")
-        if self.made_by.get(id(array)) in self._VIEWS:
+        if self.made_by.get(id(array)) in VIEWS:
             raise UnsupportedError(
                 f"{name!r} is a view of another array (made by {self.made_by[id(array)]}); "
                 "writing into it would change that array too", self.loc,
@@ -607,13 +642,19 @@ class Builder(Inliner, Lowerer):
         self.env[name] = self.op(prim.key, [current, right], hint=name)
 
     def _check_alias(self, name, current):
-        """``y += 1`` rebinds y here but mutates in NumPy: refuse it where that differs."""
-        aliases = [other for other, v in self.env.items() if v is current and other != name]
+        """``y += 1`` rebinds y here, but changes an array in place in NumPy: where
+        another name holds the same value, check when it runs that it is not an array
+        (a number is immutable, so rebinding is what Python does with it too)."""
+        mine = self.origins(current)
+        aliases = sorted(other for other, v in self.env.items()
+                         if other != name and isinstance(v, Var) and self.origins(v) & mine)
         if aliases and isinstance(current, Var):
-            raise UnsupportedError(
-                f"{name!r} is the same array as {aliases[0]!r}; NumPy's in-place `+=` would "
-                f"change {aliases[0]!r} too", self.loc, "augmented assignment",
-                hint=f"write `{name} = {name} + ...` to make a new array")
+            where = f"{self.loc.filename}:{self.loc.line}"
+            message = (f"{where}: {name!r} is the same array as {aliases[0]!r}, and NumPy's "
+                       f"in-place augmented assignment would change {aliases[0]!r} too; "
+                       f"write `{name} = {name} + ...` to make a new array")
+            self.out.append(Op(None, "runtime.check_unshared", [current, Const(message)],
+                               (), self.loc))
 
     def stmt_Expr(self, node):
         if isinstance(node.value, gast.Constant):
@@ -678,6 +719,7 @@ class Builder(Inliner, Lowerer):
         target = self.names.var(name)
         target.temp = False
         self._pending_phis.append(Phi(target, [va, vb]))
+        self.phi_of[id(target)] = self._pending_phis[-1]
         return target
 
     # -- loops ----------------------------------------------------------------------
@@ -809,6 +851,7 @@ class Builder(Inliner, Lowerer):
             target = self.names.var(name)
             target.temp = False
             loop.phis.append(Phi(target, [init, None]))
+            self.phi_of[id(target)] = loop.phis[-1]
             self.env[name] = target
             names[id(target)] = name
         return names

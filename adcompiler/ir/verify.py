@@ -81,3 +81,92 @@ def _defined(body):
         if isinstance(s, (For, While)):
             out |= {id(d) for d in s.loop_defs()}
     return out
+
+
+def verify_names(fn):
+    """Check that printing the SSA form with its display names is faithful.
+
+    Several SSA values may share a name in the generated code (``bx = bx + c``,
+    a value restored from the tape under its forward name). That is right only
+    if no use reads a name after another value was assigned to it. Walk the
+    function in execution order, branches and loops included, tracking which
+    value each name holds, and raise VerifyError at the first use that would
+    read the wrong one.
+    """
+    state = {p.name: id(p) for p in fn.params}
+    _names_block(fn.body, state, {})
+
+
+_CONFLICT = object()
+
+
+def _read(operand, state, where):
+    from .nodes import leaves
+    for leaf in leaves(operand):
+        if isinstance(leaf, Var) and state.get(leaf.name) != id(leaf):
+            raise VerifyError(f"the name {leaf.name!r} holds another value when {where} "
+                              "reads it")
+
+
+def _copies(pairs, state, where):
+    """Phi copies at a join: a parallel assignment."""
+    for _, value in pairs:
+        _read(value, state, where)
+    for target, _ in pairs:
+        state[target.name] = id(target)
+
+
+def _merge(a, b):
+    return {k: (a.get(k) if a.get(k) == b.get(k) else _CONFLICT) for k in set(a) | set(b)}
+
+
+def _names_block(body, state, arm_ends):
+    """``arm_ends``: id(If) -> the states at the end of its arms, for the If that
+    reverses it: its arms run only after the same arm ran forward."""
+    from .nodes import Op, Return
+    for stmt in body:
+        if isinstance(stmt, Op):
+            for o in stmt.operands():
+                _read(o, state, f"{stmt.prim}(...) -> {getattr(stmt.target, 'name', None)}")
+            if stmt.target is not None:
+                state[stmt.target.name] = id(stmt.target)
+        elif isinstance(stmt, Return):
+            _read(stmt.value, state, "return")
+        elif isinstance(stmt, If):
+            _read(stmt.test, state, "if")
+            arms = []
+            for k, arm in enumerate((stmt.body, stmt.orelse)):
+                s = dict(state)
+                if stmt.mirror is not None and id(stmt.mirror) in arm_ends:
+                    for name, value in arm_ends[id(stmt.mirror)][k].items():
+                        if s.get(name) is _CONFLICT:
+                            s[name] = value
+                _names_block(arm, s, arm_ends)
+                arms.append(dict(s))
+                _copies([(p.target, p.inputs[k]) for p in stmt.phis], s, "a branch join")
+                arms[-1] = (arms[-1], s)
+            arm_ends[id(stmt)] = [end for end, _ in arms]
+            state.clear()
+            state.update(_merge(arms[0][1], arms[1][1]))
+        elif isinstance(stmt, (For, While)):
+            for o in stmt.operands():
+                _read(o, state, "a loop")
+            _copies([(p.target, p.inputs[0]) for p in stmt.phis], state, "a loop entry")
+            head = dict(state)
+            for _ in range(4):  # the state at the loop head settles in a few rounds
+                s = dict(head)
+                if isinstance(stmt, While):
+                    _names_block(stmt.header, s, arm_ends)
+                    _read(stmt.cond, s, "a while condition")
+                for v in stmt.loop_defs():
+                    s[v.name] = id(v)
+                _names_block(stmt.body, s, arm_ends)
+                _copies([(p.target, p.inputs[1]) for p in stmt.phis], s, "a loop's back edge")
+                if stmt.exit is not None:
+                    _read(stmt.exit, s, "a loop exit")
+                merged = _merge(head, s)
+                if merged == head:
+                    break
+                head = merged
+            state.clear()
+            state.update(head)

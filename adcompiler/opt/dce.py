@@ -13,7 +13,8 @@ nothing live are removed whole.
 from .. import rules
 from ..ir.nodes import For, If, Op, Return, Var, While, all_operands, leaves
 
-_IMPURE = ("call", "getattr", "assert", "tape.push", "tape.pop", "runtime.Tape", "print")
+_IMPURE = ("call", "getattr", "assert", "tape.push", "tape.pop", "runtime.Tape", "print",
+           "runtime.check_unshared")
 
 
 def _impure(op):
@@ -63,7 +64,8 @@ class _Marker:
         if isinstance(stmt, While):
             kept |= self.block(stmt.header)
         if kept or live_phis:
-            self.mark(stmt.operands())
+            if isinstance(stmt, For):
+                self.mark([stmt.iter])  # phi inputs count only for live phis, above
             if stmt.exit is not None:
                 self.mark([stmt.exit])
             if isinstance(stmt, While):

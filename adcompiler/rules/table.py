@@ -208,6 +208,8 @@ nondiff("runtime.greater_share", "x, z", ("call", "runtime.greater_share"),
         objects=[runtime.greater_share])
 nondiff("runtime.stop_gradient", "x", ("call", "runtime.stop_gradient"),
         objects=[runtime.stop_gradient])
+nondiff("runtime.check_unshared", "*", ("call", "runtime.check_unshared"),
+        objects=[runtime.check_unshared])
 nondiff("runtime.zeros_grad", "x", ("call", "runtime.zeros_grad"),
         objects=[runtime.zeros_grad])
 nondiff("runtime.sign0", "x", ("call", "runtime.sign0"), objects=[runtime.sign0])
@@ -232,9 +234,12 @@ for _name in ("sign", "floor", "ceil", "round", "rint", "trunc", "argmax", "argm
     nondiff(f"np.{_name}", "*", ("call", f"np.{_name}"),
             objects=[getattr(np, _name)],
             methods=[_name] if _name in ("argmax", "argmin", "round") else ())
-for _name in ("len", "int", "round", "bool", "print", "isinstance", "range", "reversed",
-              "enumerate", "zip"):
+for _name in ("len", "int", "round", "bool", "print", "isinstance", "range"):
     nondiff(_name, "*", ("call", _name), objects=[getattr(builtins, _name)])
+# their items are the values themselves: only the loop forms the builder knows
+# (ir/build.py stmt_For) carry derivatives through them; anywhere else, an error
+for _name in ("enumerate", "zip", "reversed"):
+    opaque(_name, "*", ("call", _name), objects=[getattr(builtins, _name)])
 for _name in ("floor", "ceil", "trunc", "isnan", "isinf", "isfinite"):
     nondiff(f"math.{_name}", "*", ("call", f"math.{_name}"), objects=[getattr(math, _name)])
 for _attr in ("shape", "ndim", "size", "dtype"):

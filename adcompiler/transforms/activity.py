@@ -137,6 +137,12 @@ def no_rule(op, prim, operand, param=None):
         return NoRuleError(f"{operand.name} is differentiated but is packed into a {prim.key}; "
                            "containers of differentiated values are not supported yet",
                            op.loc, prim.key, hint="keep the values in separate variables")
+    if prim.key in ("enumerate", "zip", "reversed"):
+        return NoRuleError(f"{operand.name} is differentiated and passes through "
+                           f"{prim.key}() in a form adcompiler does not follow", op.loc,
+                           prim.key,
+                           hint="loop as `for v in x`, `for i, v in enumerate(x)`, "
+                                "`for a, b in zip(x, y)`, or index x in a range loop")
     if prim.key in ("and", "or"):
         return NoRuleError(f"`{prim.key}` picks one of its operands, so it cannot carry the "
                            f"derivative of {operand.name}", op.loc, f"`{prim.key}` expression",
@@ -147,15 +153,19 @@ def no_rule(op, prim, operand, param=None):
                        hint="see docs/rules.md for the supported functions and how to add one")
 
 
-def shape_symbols(fn):
+def shape_symbols(fn, scalar_params=()):
     """A symbol per value such that equal symbols mean equal shapes.
 
     Parameters and results of non-elementwise operations get a symbol of their
-    own; Python numbers are "scalar"; an elementwise result has the shape its
-    arguments share (a scalar broadcasts into anything). The reverse transform
-    emits ``unbroadcast`` only where symbols differ.
+    own; Python numbers, and the parameters in ``scalar_params`` (the
+    derivative was compiled for scalar arguments there), are "scalar"; an
+    elementwise result has the shape its arguments share (a scalar broadcasts
+    into anything). The reverse transform emits ``unbroadcast`` only where
+    symbols differ.
     """
     sym, broken = {}, set()
+    for p in scalar_params:
+        sym[id(p)] = "scalar"
 
     def of(o):
         if isinstance(o, Const):

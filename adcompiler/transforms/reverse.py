@@ -53,11 +53,12 @@ def instantiate(template, bindings, names, out, loc, hint="t", home=None):
 
 
 class Reverse:
-    def __init__(self, fn, wrt, seed_default=1.0, return_value=False, name=None):
+    def __init__(self, fn, wrt, seed_default=1.0, return_value=False, name=None, scalars=()):
         self.fn, self.wrt = fn, list(wrt)
         self.names = fn.names
         self.activity = Activity(fn, [fn.params[i] for i in self.wrt])
-        self.shape_of = shape_symbols(fn)
+        # scalars: positions of the parameters this derivative is compiled for as scalars
+        self.shape_of = shape_symbols(fn, [fn.params[i] for i in scalars])
         self.adj = {}            # id(var) -> its adjoint so far (an operand)
         self.adj_name = {}       # id(var) -> the display name of its adjoint
         self.seed_default, self.return_value = seed_default, return_value
@@ -347,7 +348,10 @@ class Reverse:
         for phi, p in zip(bphis[len(accumulators):], active_phis):
             end = self.adj.get(id(p.target))
             if end is None:
-                end = self._zero(p.target, rbody, loc, phi.target.name)
+                # a name of its own: the phi's name may still hold another phi's input,
+                # read by the copies at the end of the body
+                end = self._zero(p.target, rbody, loc,
+                                 self.names.fresh(self.adjoint_name(p.target)))
             phi.inputs[1] = end
         self.loop_depth -= 1
         self.adj = saved
