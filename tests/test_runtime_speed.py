@@ -1,0 +1,157 @@
+"""The runtime helpers' fast paths give exactly what the plain versions give.
+
+``reference_*`` below are the helpers as first written (plain NumPy, no fast
+paths); the runtime's versions must agree bit for bit, in dtype, shape and
+type (Python scalar, NumPy scalar or array), over shapes that exercise every
+branch.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import runtime
+
+
+def reference_unbroadcast(g, x):
+    shape = np.shape(x)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    extra = len(gshape) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    kept = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if kept:
+        g = np.sum(g, axis=kept, keepdims=True)
+    return g
+
+
+def _axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        return tuple(a % ndim for a in axis)
+    return (axis % ndim,)
+
+
+def reference_unreduce(g, x, axis=None, keepdims=False):
+    shape = np.shape(x)
+    if not keepdims and shape:
+        g = np.expand_dims(g, _axes(axis, len(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def reference_unreduce_mean(g, x, axis=None, keepdims=False):
+    shape = np.shape(x)
+    count = 1
+    for a in _axes(axis, len(shape)):
+        count *= shape[a]
+    return reference_unreduce(g, x, axis, keepdims) / count
+
+
+def reference_matmul_grad_left(g, a, b):
+    if np.ndim(b) == 1:
+        if np.ndim(a) == 1:
+            return g * b
+        return np.expand_dims(g, -1) * b
+    bt = np.swapaxes(b, -1, -2)
+    if np.ndim(a) == 1:
+        return reference_unbroadcast(np.matmul(np.expand_dims(g, -2), bt)[..., 0, :], a)
+    return reference_unbroadcast(np.matmul(g, bt), a)
+
+
+def reference_matmul_grad_right(g, a, b):
+    if np.ndim(a) == 1:
+        if np.ndim(b) == 1:
+            return g * a
+        return reference_unbroadcast(np.multiply.outer(a, g) if np.ndim(b) == 2
+                                     else np.expand_dims(a, -1) * np.expand_dims(g, -2), b)
+    at = np.swapaxes(a, -1, -2)
+    if np.ndim(b) == 1:
+        return reference_unbroadcast(np.matmul(at, np.expand_dims(g, -1))[..., 0], b)
+    return reference_unbroadcast(np.matmul(at, g), b)
+
+
+def assert_same(got, want):
+    assert type(got) is type(want), (type(got), type(want))
+    assert np.shape(got) == np.shape(want)
+    assert np.result_type(got) == np.result_type(want)
+    assert np.array_equal(got, want, equal_nan=True)
+    if isinstance(want, np.ndarray):
+        assert got.flags.writeable == want.flags.writeable
+
+
+SCALARS = [0.5, 3, True, np.float64(0.25), np.float32(1.5), np.int64(2), np.array(0.75)]
+
+
+@pytest.mark.parametrize("g", SCALARS, ids=repr)
+@pytest.mark.parametrize("x", SCALARS, ids=repr)
+def test_unbroadcast_scalars(g, x):
+    assert_same(runtime.unbroadcast(g, x), reference_unbroadcast(g, x))
+
+
+shapes = st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple)
+dtypes = st.sampled_from([np.float64, np.float32, np.int64])
+
+
+@given(shapes, shapes, dtypes, st.integers(0, 2 ** 31))
+def test_unbroadcast_arrays(xshape, extra, dtype, seed):
+    rng = np.random.default_rng(seed)
+    # g broadcasts x's shape, with leading axes and some of x's size-1 axes grown
+    gshape = extra + tuple(n if n != 1 else int(rng.integers(1, 4)) for n in xshape)
+    g = (rng.standard_normal(gshape) * 10).astype(dtype)
+    x = np.zeros(xshape)
+    assert_same(runtime.unbroadcast(g, x), reference_unbroadcast(g, x))
+    assert_same(runtime.unbroadcast(g, 0.0 if not xshape else x),
+                reference_unbroadcast(g, 0.0 if not xshape else x))
+
+
+@given(st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple), dtypes,
+       st.booleans(), st.data())
+def test_unreduce_and_mean(xshape, dtype, keepdims, data):
+    x = np.zeros(xshape)
+    ndim = len(xshape)
+    axis = data.draw(st.one_of(
+        st.none(), st.integers(-ndim, ndim - 1) if ndim else st.none(),
+        st.lists(st.integers(0, ndim - 1), unique=True, min_size=1).map(tuple)
+        if ndim else st.none()))
+    reduced = np.sum(x, axis=axis, keepdims=keepdims)
+    g = (np.arange(np.size(reduced)).reshape(np.shape(reduced)) + 0.5).astype(dtype)
+    candidates = [g]
+    if np.ndim(g) == 0:
+        candidates += [g[()], float(g[()])]
+    for gg in candidates:
+        assert_same(runtime.unreduce(gg, x, axis, keepdims),
+                    reference_unreduce(gg, x, axis, keepdims))
+        assert_same(runtime.unreduce_mean(gg, x, axis, keepdims),
+                    reference_unreduce_mean(gg, x, axis, keepdims))
+
+
+@pytest.mark.parametrize("g", [1.0, 2, np.float32(3.0), np.float64(0.1), np.array(0.3)],
+                         ids=repr)
+@pytest.mark.parametrize("xshape", [(), (1,), (5,), (3, 7), (0, 2)])
+def test_unreduce_of_a_full_reduction(g, xshape):
+    x = np.ones(xshape)
+    assert_same(runtime.unreduce(g, x), reference_unreduce(g, x))
+    assert_same(runtime.unreduce_mean(g, x), reference_unreduce_mean(g, x))
+
+
+MATMUL_SHAPES = [((3, 4), (4, 5)), ((4,), (4, 5)), ((3, 4), (4,)), ((4,), (4,)),
+                 ((2, 3, 4), (4, 5)), ((3, 4), (2, 4, 5)), ((4,), (2, 4, 5)),
+                 ((1, 3, 4), (2, 4, 5))]
+
+
+@pytest.mark.parametrize("ashape, bshape", MATMUL_SHAPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matmul_grads(ashape, bshape, dtype):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(ashape).astype(dtype)
+    b = rng.standard_normal(bshape).astype(dtype)
+    g = rng.standard_normal(np.shape(a @ b)).astype(dtype)
+    g = g if g.ndim else g[()]
+    assert_same(runtime.matmul_grad_left(g, a, b), reference_matmul_grad_left(g, a, b))
+    assert_same(runtime.matmul_grad_right(g, a, b), reference_matmul_grad_right(g, a, b))
+    # a broadcast (read-only, stride-0) adjoint, as unreduce makes
+    gb = np.broadcast_to(np.asarray(g)[..., :1] if np.ndim(g) else g, np.shape(g))
+    assert_same(runtime.matmul_grad_left(gb, a, b), reference_matmul_grad_left(gb, a, b))
+    assert_same(runtime.matmul_grad_right(gb, a, b), reference_matmul_grad_right(gb, a, b))
