@@ -10,7 +10,9 @@ from .api import grad, show, value_and_grad, vjp
 from .checking import check_grad
 from .custom import custom_rule, defjvp, defpartials, defvjp, stop_gradient
 from .errors import NoRuleError, UnsupportedError
+from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev, jvp
 
 __all__ = ["grad", "value_and_grad", "vjp", "show", "check_grad", "UnsupportedError",
-           "NoRuleError", "defpartials", "defvjp", "defjvp", "custom_rule", "stop_gradient"]
+           "NoRuleError", "defpartials", "defvjp", "defjvp", "custom_rule", "stop_gradient",
+           "jvp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp"]
 __version__ = "0.1.0"

@@ -25,6 +25,7 @@ from .ir.printer import print_function
 from .ir.verify import verify, verify_names
 from .opt import optimize as run_passes
 from .opt.dce import eliminate_dead_code
+from .transforms.forward import Forward
 from .transforms.reverse import Reverse
 
 _ssa_cache = weakref.WeakKeyDictionary()       # fn -> its SSA form (never mutated)
@@ -64,12 +65,9 @@ class Compiled:
 
     def callees(self):
         """The generated functions this one calls (vjps of recursive callees)."""
-        from .transforms.reverse import LazyVjp
-        out = []
-        for value in dict.values(self.namespace):
-            if isinstance(value, LazyVjp):
-                out.append(compile_derivative(value.fn, "vjp", value.wrt))
-        return out
+        from .transforms.reverse import LazyDerivative
+        return [value.compiled for value in dict.values(self.namespace)
+                if isinstance(value, LazyDerivative)]
 
 
 class _Namespace(dict):
@@ -104,7 +102,11 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, scalars=()
         wrt = leaf_positions(structures, wrt)
     work = primal_ssa(fn, structures)
     ssa_text = print_function(work)  # now: the transforms rewrite `work` in place
-    if kind == "vjp":
+    if kind == "jvp":
+        ir_fn = Forward(work, wrt, name=f"jvp_{work.name}").run()
+    elif kind == "grad_only":  # the gradient alone: what Hessians differentiate again
+        ir_fn = Reverse(work, wrt, name=f"grad_{work.name}", scalars=scalars).run()
+    elif kind == "vjp":
         ir_fn = Reverse(work, wrt, seed_default=None, name=f"vjp_{work.name}",
                         scalars=scalars).run()
     else:
@@ -316,7 +318,7 @@ def show(f, wrt=0, file=None):
         if id(callee) in seen:
             continue
         seen.add(id(callee))
-        print("# Generated vjp of a callee it calls\n" + callee.source, file=file)
+        print("# Generated derivative of a callee it calls\n" + callee.source, file=file)
         todo.extend(callee.callees())
 
 

@@ -109,8 +109,11 @@ class Resolver:
     def lookup(self, name):
         if name in self.closure:
             return self.closure[name], "closure"
-        if name in self.globals:
+        try:
+            # generated code's globals fall back to the user's module (a __missing__)
             return self.globals[name], "global"
+        except KeyError:
+            pass
         if hasattr(builtins, name):
             return getattr(builtins, name), "builtin"
         return self.MISSING, None

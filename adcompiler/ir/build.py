@@ -370,6 +370,9 @@ class Lowerer:
 
     def method(self, base, name, node, kwargs, hint):
         args = [self.value(a) for a in node.args]
+        if name in ("push", "pop") and self.made_by.get(id(base)) == "runtime.Tape":
+            # generated code read again (Hessians): its tape carries tangents too
+            return self.op(f"tape.{name}", [base] + args, (), hint)
         prim = rules.METHODS.get(name)
         if prim is None:
             return self.op("call", [self.op("getattr", [base, Const(name)])] + args,

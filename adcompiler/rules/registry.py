@@ -24,7 +24,7 @@ REQUIRED = object()  # marks a parameter with no default
 
 class Prim:
     def __init__(self, key, params, emit, *, partials=None, vjp=None, linear=(),
-                 nondiff=False, elementwise=False, fold=None, jvp=None):
+                 nondiff=False, elementwise=False, fold=None, jvp=None, zero=()):
         self.key = key
         # params: list of (name, default); default REQUIRED for positional ones
         self.params = params
@@ -39,6 +39,8 @@ class Prim:
         self.nondiff = nondiff
         self.elementwise = elementwise
         self.fold = fold  # a Python callable to fold constant arguments, or None
+        # parameters with a zero derivative: read for their shape, or piecewise constant
+        self.zero = tuple(zero)
 
     @property
     def variadic(self):
@@ -49,7 +51,7 @@ class Prim:
         return [p for p, _ in self.params or ()]
 
     def has_rule_for(self, param):
-        return param in self.partials or param in self.vjp
+        return param in self.partials or param in self.vjp or param in self.zero
 
     def __repr__(self):
         return f"Prim({self.key})"

@@ -63,9 +63,10 @@ def _module(partials, module):
     return {k: for_module(v, module) for k, v in partials.items()}
 
 
-def linear(key, params, emit, vjp, *, objects=(), methods=(), attributes=(), wrt=("x",)):
+def linear(key, params, emit, vjp, *, objects=(), methods=(), attributes=(), wrt=("x",),
+           zero=()):
     """A function linear in ``wrt``: forward mode applies it to the tangent."""
-    register(Prim(key, parse_params(params), emit, vjp=vjp, linear=wrt),
+    register(Prim(key, parse_params(params), emit, vjp=vjp, linear=wrt, zero=zero),
              objects=objects, methods=methods, attributes=attributes)
 
 
@@ -194,14 +195,14 @@ bilinear("np.dot", "a, b", ("call", "np.dot"),
 
 # ---- runtime helpers that generated code calls (so it can be differentiated again)
 linear("runtime.unbroadcast", "t, x", ("call", "runtime.unbroadcast"),
-       {"t": "np.broadcast_to(g, np.shape(t))"}, objects=[runtime.unbroadcast], wrt=("t",))
+       {"t": "np.broadcast_to(g, np.shape(t))"}, objects=[runtime.unbroadcast], wrt=("t",), zero=("x",))
 linear("runtime.unreduce", "t, x, axis=None, keepdims=False", ("call", "runtime.unreduce"),
-       {"t": "np.sum(g, axis, keepdims=keepdims)"}, objects=[runtime.unreduce], wrt=("t",))
+       {"t": "np.sum(g, axis, keepdims=keepdims)"}, objects=[runtime.unreduce], wrt=("t",), zero=("x",))
 linear("runtime.unreduce_mean", "t, x, axis=None, keepdims=False",
        ("call", "runtime.unreduce_mean"),
-       {"t": "np.mean(g, axis, keepdims=keepdims)"}, objects=[runtime.unreduce_mean], wrt=("t",))
+       {"t": "np.mean(g, axis, keepdims=keepdims)"}, objects=[runtime.unreduce_mean], wrt=("t",), zero=("x",))
 linear("runtime.unindex", "t, x, index", ("call", "runtime.unindex"),
-       {"t": "g[index]"}, objects=[runtime.unindex], wrt=("t",))
+       {"t": "g[index]"}, objects=[runtime.unindex], wrt=("t",), zero=("x",))
 register(Prim("runtime.log0", parse_params("x"), ("call", "runtime.log0"),
               partials={"x": "1 / x"}, elementwise=True), objects=[runtime.log0])
 nondiff("runtime.greater_share", "x, z", ("call", "runtime.greater_share"),
@@ -213,9 +214,16 @@ nondiff("runtime.check_unshared", "*", ("call", "runtime.check_unshared"),
 nondiff("runtime.zeros_grad", "x", ("call", "runtime.zeros_grad"),
         objects=[runtime.zeros_grad])
 nondiff("runtime.sign0", "x", ("call", "runtime.sign0"), objects=[runtime.sign0])
-for _helper in ("matmul_grad_left", "matmul_grad_right", "dot_grad_left", "dot_grad_right"):
-    opaque(f"runtime.{_helper}", "t, a, b", ("call", f"runtime.{_helper}"),
-           objects=[getattr(runtime, _helper)])
+# adjoints of products: bilinear in the adjoint and the other factor; the factor
+# being differentiated is read only for its shape (forward rules serve Hessians)
+for _helper, _shape, _other in [("matmul_grad_left", "a", "b"), ("matmul_grad_right", "b", "a"),
+                                ("dot_grad_left", "a", "b"), ("dot_grad_right", "b", "a")]:
+    _call = f"runtime.{_helper}"
+    _args = "t, a, b"
+    register(Prim(_call, parse_params(_args), ("call", _call), zero=(_shape,),
+                  jvp=f"{_call}(dt, a, b) + {_call}(t, " +
+                      ("da, b)" if _other == "a" else "a, db)")),
+             objects=[getattr(runtime, _helper)])
 
 # ---- zero derivative: comparisons, integer and shape valued functions -----------
 for _cls, _key, _fold in [(gast.Lt, "lt", operator.lt), (gast.LtE, "le", operator.le),
@@ -265,4 +273,4 @@ def _is_none(operand):
     return isinstance(operand, Const) and operand.value is None
 
 
-del _cls, _key, _fold, _name, _attr, _helper
+del _cls, _key, _fold, _name, _attr, _helper, _shape, _other, _call, _args

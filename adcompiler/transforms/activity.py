@@ -14,9 +14,13 @@ from ..ir.nodes import Const, For, If, Op, Return, Var, While, leaves
 
 
 class Activity:
-    def __init__(self, fn, wrt_params):
+    def __init__(self, fn, wrt_params, extra_varied=(), tape_is_used=False):
+        """``extra_varied``: values varied whatever they depend on (tape pops whose
+        pushes are varied); ``tape_is_used``: what is pushed on a tape counts as used
+        (the tape carries tangents, in forward mode over generated code)."""
         self.varied, self.useful = set(), set()
-        for p in wrt_params:
+        self.tape_is_used = tape_is_used
+        for p in list(wrt_params) + list(extra_varied):
             self.varied.add(id(p))
         # loops feed values back to their header: repeat until nothing changes
         size = -1
@@ -67,6 +71,15 @@ class Activity:
                     if isinstance(o, Var):
                         self.useful.add(id(o))
             elif isinstance(stmt, Op):
+                if self.tape_is_used and stmt.prim == "tape.push":
+                    for o in stmt.operands():
+                        if isinstance(o, Var):
+                            self.useful.add(id(o))
+                if check and stmt.prim == "call" and (stmt.target is None or
+                                                      id(stmt.target) not in self.useful):
+                    # an unknown call may keep what it is given (an object, a list):
+                    # a derivative passed in could come back unseen, so refuse it
+                    self._check_rule(stmt)
                 if stmt.target is not None and id(stmt.target) in self.useful:
                     if check:
                         self._check_rule(stmt)

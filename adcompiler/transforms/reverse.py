@@ -173,7 +173,7 @@ class Reverse:
         bindings["g"] = g
         done = set()
         for name, arg in zip(prim.param_names, op.args):
-            if not self.activity.is_active(arg) or id(arg) in done:
+            if not self.activity.is_active(arg) or id(arg) in done or name in prim.zero:
                 continue
             done.add(id(arg))
             mark = len(out)
@@ -210,16 +210,8 @@ class Reverse:
         active = [i for i, a in enumerate(args) if self.activity.is_active(a)]
         if fn is None or not active:
             return
-        name = f"vjp_{fn.__name__}"
-        extra = self.fn.extra_globals
-        lazy = LazyVjp(fn, tuple(active))
-        for key, value in extra.items():
-            if isinstance(value, LazyVjp) and value.key == lazy.key:
-                name = key
-                break
-        else:
-            name = self.names.fresh(name)
-            extra[name] = lazy
+        lazy = LazyDerivative(fn, "vjp", tuple(active))
+        name = lazy.bind(self.fn.extra_globals, self.names)
         result = self._op(out, op.loc, "call", [Global(name, lazy)] + list(args) + [g])
         for j, i in enumerate(active):
             part = result if len(active) == 1 else \
@@ -455,20 +447,33 @@ def _tuple(items, out, names, loc):
     return target
 
 
-class LazyVjp:
-    """The vjp of a user function, compiled on its first call (so that a
-    recursive function's vjp can call itself)."""
+class LazyDerivative:
+    """The vjp or jvp of a user function, compiled on its first call (so that a
+    recursive function's derivative can call itself)."""
 
-    def __init__(self, fn, wrt):
-        self.fn, self.wrt = fn, wrt
-        self.key = (fn, wrt)
+    def __init__(self, fn, kind, wrt):
+        self.fn, self.kind, self.wrt = fn, kind, wrt
+        self.key = (fn, kind, wrt)
         self._compiled = None
 
-    def __call__(self, *args):
+    def bind(self, namespace, names):
+        """The name generated code calls this by, in ``namespace``."""
+        for key, value in namespace.items():
+            if isinstance(value, LazyDerivative) and value.key == self.key:
+                return key
+        name = names.fresh(f"{self.kind}_{self.fn.__name__}")
+        namespace[name] = self
+        return name
+
+    @property
+    def compiled(self):
         if self._compiled is None:
             from ..api import compile_derivative
-            self._compiled = compile_derivative(self.fn, "vjp", self.wrt).function
-        return self._compiled(*args)
+            self._compiled = compile_derivative(self.fn, self.kind, self.wrt)
+        return self._compiled
+
+    def __call__(self, *args):
+        return self.compiled.function(*args)
 
     def __repr__(self):
-        return f"<vjp of {self.fn.__qualname__} wrt {self.wrt}>"
+        return f"<{self.kind} of {self.fn.__qualname__} wrt {self.wrt}>"

@@ -1,0 +1,145 @@
+"""Forward mode and derivatives built from both modes.
+
+- ``jvp(f, wrt)(*args, tangents)``: (f(*args), the directional derivative), one
+  forward pass;
+- ``grad(f, mode="forward")``: the gradient by one forward pass per input element;
+- ``jacfwd`` / ``jacrev``: the Jacobian column by column (forward passes) or row
+  by row (reverse passes); ``jacobian`` picks the cheaper;
+- ``hessian`` and ``hvp``: forward mode over the generated gradient code.
+
+A Jacobian of f: R^n -> R^m is shaped ``out.shape + x.shape``.
+"""
+import numpy as np
+
+from .api import _Derivative, compile_derivative, grad
+
+
+class JvpFunction(_Derivative):
+    """``jvp(f, wrt)(*args, tangents)`` -> (value, directional derivative)."""
+
+    kind = "jvp"
+
+    def __call__(self, *args):
+        if not args:
+            raise TypeError("jvp takes the function's arguments followed by the tangents")
+        *args, tangents = args
+        args = self._args(args, {})
+        tangents = (tangents,) if self.single else tuple(tangents)
+        if len(tangents) != len(self.wrt):
+            raise ValueError(f"{len(self.wrt)} tangents needed, one per wrt argument")
+        flat = self._flat(args)
+        if self._structures is not None:
+            raise TypeError("jvp with container arguments is not supported; pass arrays")
+        tangents = [_tangent(t, args[i]) for t, i in zip(tangents, self.wrt)]
+        return self.compiled.function(*flat, *tangents)
+
+
+def _tangent(t, x):
+    t = np.asarray(t, dtype=np.result_type(x, np.float32) if np.issubdtype(
+        np.result_type(x), np.floating) else np.float64)
+    if t.shape != np.shape(x):
+        raise ValueError(f"a tangent of shape {t.shape} for an argument of shape {np.shape(x)}")
+    return t if np.ndim(x) else t[()]
+
+
+def jvp(f=None, wrt=0, *, optimize=True):
+    """Forward mode: ``jvp(f, wrt)(*args, tangents)`` -> (value, derivative along tangents)."""
+    if f is None:
+        return lambda g: JvpFunction(g, wrt, optimize)
+    return JvpFunction(f, wrt, optimize)
+
+
+def _one_hots(x):
+    x = np.asarray(x, dtype=float)
+    for k in range(x.size):
+        e = np.zeros(x.size)
+        e[k] = 1.0
+        yield k, e.reshape(x.shape)
+
+
+def forward_grad(f, wrt, *args):
+    """The gradient of scalar ``f`` by forward passes, one per input element."""
+    j = jvp(f, wrt)
+    single = not isinstance(wrt, (tuple, list))
+    indices = j.wrt
+    bound = j._args(args, {})
+    grads = []
+    for pos, i in enumerate(indices):
+        x = bound[i]
+        g = np.zeros(np.shape(x))
+        for k, e in _one_hots(x):
+            tangents = [e if q == pos else np.zeros(np.shape(bound[w]))
+                        for q, w in enumerate(indices)]
+            _, d = j(*bound, tangents[0] if single else tuple(tangents))
+            g.reshape(-1)[k] = d
+        grads.append(g if np.ndim(x) else float(g))
+    return grads[0] if single else tuple(grads)
+
+
+def jacfwd(f, wrt=0):
+    """The Jacobian of ``f`` with respect to one argument, by forward passes."""
+    j = jvp(f, wrt)
+
+    def jacobian_fwd(*args):
+        bound = j._args(args, {})
+        x = bound[j.wrt[0]]
+        columns = []
+        for _, e in _one_hots(x):
+            _, d = j(*bound, e if np.ndim(x) else float(e))
+            columns.append(np.asarray(d, dtype=float))
+        out_shape = columns[0].shape
+        return np.stack(columns, axis=-1).reshape(out_shape + np.shape(x))
+    return jacobian_fwd
+
+
+def jacrev(f, wrt=0):
+    """The Jacobian of ``f`` with respect to one argument, by reverse passes."""
+    from .api import vjp
+    v = vjp(f, wrt)
+
+    def jacobian_rev(*args):
+        out = np.asarray(f(*args), dtype=float)
+        rows = []
+        for _, e in _one_hots(out):
+            rows.append(np.asarray(v(*args, e if out.ndim else float(e)), dtype=float))
+        x_shape = rows[0].shape
+        return np.stack(rows).reshape(out.shape + x_shape)
+    return jacobian_rev
+
+
+def jacobian(f, wrt=0):
+    """The Jacobian, by whichever mode needs fewer passes (outputs vs inputs)."""
+    def pick(*args):
+        n_out = np.size(f(*args))
+        n_in = np.size(jvp(f, wrt)._args(args, {})[_position(f, wrt)])
+        return (jacrev if n_out <= n_in else jacfwd)(f, wrt)(*args)
+    return pick
+
+
+def _position(f, wrt):
+    return jvp(f, wrt).wrt[0]
+
+
+def _gradient_function(f, wrt, args):
+    """The generated code of f's gradient, as a function differentiable again."""
+    g = grad(f, wrt)
+    g._flat(g._args(args, {}))
+    return compile_derivative(f, "grad_only", g.wrt, True, g._structures, g._scalars).function
+
+
+def hessian(f, wrt=0):
+    """The Hessian of scalar ``f``: forward mode over the generated gradient code."""
+    def hessian_of(*args):
+        gfn = _gradient_function(f, wrt, args)
+        return jacfwd(gfn, _position(f, wrt))(*args)
+    return hessian_of
+
+
+def hvp(f, wrt=0):
+    """``hvp(f)(*args, v)``: the Hessian of scalar ``f`` times ``v``, in one forward pass
+    over the gradient code, without forming the Hessian."""
+    def hessian_vector(*args):
+        *args, v = args
+        gfn = _gradient_function(f, wrt, args)
+        return jvp(gfn, _position(f, wrt))(*args, v)[1]
+    return hessian_vector

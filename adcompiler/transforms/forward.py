@@ -1,0 +1,292 @@
+"""Forward mode: from an SSA function to its Jacobian-vector product.
+
+Each value ``x`` that depends on the inputs gets a tangent ``dx``, computed
+right after ``x`` from the same rule table as reverse mode:
+
+- elementwise primitives: the sum over arguments of partial * tangent;
+- primitives linear in some arguments: the primitive applied to their tangents;
+- other primitives: their ``jvp`` template, a sum with one term per argument,
+  the terms of arguments without a tangent left out.
+
+Branches and loops carry tangents through phis of their own; no tape is
+needed. When the function itself pushes values on a tape (generated adjoint
+code differentiated again, for Hessians), each push carries its tangent too.
+"""
+import gast
+
+from .. import rules
+from ..errors import UnsupportedError
+from ..ir.build import Lowerer
+from ..ir.nodes import Const, For, Function, If, Index, Op, Phi, Return, Var, While
+from .activity import Activity, recursive_callee
+from .reverse import instantiate
+
+
+class Forward:
+    def __init__(self, fn, wrt, name=None):
+        self.fn, self.wrt = fn, list(wrt)
+        self.names = fn.names
+        pops = [s.target for s in _walk_ops(fn.body) if s.prim == "tape.pop"]
+        self.tape_carries = any(self._pushes_varied(fn))
+        self.activity = Activity(fn, [fn.params[i] for i in self.wrt],
+                                 extra_varied=pops if self.tape_carries else (),
+                                 tape_is_used=self.tape_carries)
+        self.tan = {}   # id(var) -> its tangent (an operand); absent: zero
+        self.name = name or f"jvp_{fn.name}"
+
+    def _pushes_varied(self, fn):
+        act = Activity(fn, [fn.params[i] for i in self.wrt])
+        for op in _walk_ops(fn.body):
+            if op.prim == "tape.push" and act.is_varied(op.args[1]):
+                yield True
+
+    def tangent_name(self, var):
+        return self.names.fresh("d" + var.name)
+
+    # -- the transform ---------------------------------------------------------------
+    def run(self):
+        fn = self.fn
+        tangents = []
+        for i in self.wrt:
+            p = fn.params[i]
+            d = Var(self.tangent_name(p))
+            self.tan[id(p)] = d
+            tangents.append(d)
+        body = list(fn.body)
+        ret = body.pop()
+        out = self.block(body)
+        value = ret.value
+        dvalue = self.tan.get(id(value)) if isinstance(value, Var) else None
+        if dvalue is None:
+            dvalue = self.zero(value, out, ret.loc)
+        result = Var(self.names.fresh("t"), temp=True)
+        out.append(Op(result, "tuple", [value, dvalue], (), ret.loc))
+        out.append(Return(result, ret.loc))
+        return Function(self.name, list(fn.params) + tangents, out, self.names, (), fn.filename)
+
+    def block(self, body):
+        out = []
+        for stmt in body:
+            if isinstance(stmt, Op):
+                self.op(stmt, out)
+            elif isinstance(stmt, If):
+                out.append(self.branch(stmt))
+            elif isinstance(stmt, (For, While)):
+                out.append(self.loop(stmt, out))
+            else:
+                raise UnsupportedError(f"{type(stmt).__name__} in forward mode", stmt.loc)
+        return out
+
+    def active(self, operand):
+        return isinstance(operand, Var) and id(operand) in self.tan
+
+    def zero(self, value, out, loc):
+        if not isinstance(value, Var):
+            return Const(0.0)
+        z = Var(self.names.fresh("d" + value.name))
+        out.append(Op(z, "runtime.zeros_grad", [value], (), loc))
+        return z
+
+    def _lower(self, out, loc):
+        return Lowerer(self.names, out, loc)
+
+    # -- operations -------------------------------------------------------------------
+    def op(self, op, out):
+        if op.prim == "tape.push" and self.tape_carries:
+            out.append(op)
+            value = op.args[1]
+            d = self.tan.get(id(value)) if isinstance(value, Var) else None
+            out.append(Op(None, "tape.push", [op.args[0], d if d is not None else
+                                              self.zero(value, out, op.loc)], (), op.loc))
+            return
+        if op.prim == "tape.pop" and self.tape_carries:
+            d = Var(self.tangent_name(op.target))
+            out.append(Op(d, "tape.pop", list(op.args), (), op.loc))  # pushed last, popped first
+            out.append(op)
+            self.tan[id(op.target)] = d
+            return
+        out.append(op)
+        if op.target is None or not self.activity.is_active(op.target):
+            return
+        if not any(self.active(o) for o in op.operands()):
+            return
+        prim = rules.PRIMS[op.prim]
+        if prim.nondiff:
+            return
+        mark = len(out)
+        if prim.key == "call":
+            d = self.call(op, out)
+        elif prim.elementwise:
+            d = self.elementwise(prim, op, out)
+        elif prim.linear:
+            d = self.linear(prim, op, out)
+        elif prim.jvp:
+            d = self.template(prim, op, out)
+        else:
+            raise UnsupportedError(f"{prim.key} has no forward-mode rule", op.loc, prim.key,
+                                   hint="declare one with adcompiler.defjvp (docs/custom_rules.md)")
+        if d is None:
+            return
+        fresh = any(isinstance(s, Op) and s.target is d for s in out[mark:])
+        if fresh and d.temp:
+            d.name, d.temp = self.tangent_name(op.target), False
+        self.tan[id(op.target)] = d
+
+    def _bindings(self, prim, op):
+        bindings = dict(zip(prim.param_names, op.args))
+        bindings["ans"] = op.target
+        return bindings
+
+    def elementwise(self, prim, op, out):
+        bindings = self._bindings(prim, op)
+        home = getattr(prim, "user_function", None)
+        lower = self._lower(out, op.loc)
+        total = None
+        for name, arg in zip(prim.param_names, op.args):
+            if not self.active(arg) or name in prim.zero:
+                continue
+            partial = instantiate(prim.partials[name], bindings, self.names, out, op.loc,
+                                  home=home)
+            term = lower.op("mul", [partial, self.tan[id(arg)]]) if isinstance(partial, Const) \
+                else lower.op("mul", [self.tan[id(arg)], partial])
+            total = term if total is None else lower.op("add", [total, term])
+        return total
+
+    def linear(self, prim, op, out):
+        args = []
+        for name, arg in zip(prim.param_names, op.args):
+            if name in prim.linear:
+                if self.active(arg):
+                    args.append(self.tan[id(arg)])
+                else:
+                    args.append(self.zero(arg, out, op.loc))
+            else:
+                if self.active(arg) and name not in prim.zero:
+                    raise UnsupportedError(f"{prim.key} is not linear in {name!r} and has no "
+                                           "forward rule for it", op.loc, prim.key)
+                args.append(arg)
+        return self._lower(out, op.loc).op(prim.key, args)
+
+    def template(self, prim, op, out):
+        bindings = self._bindings(prim, op)
+        terms = jvp_terms(prim.jvp)
+        lower = self._lower(out, op.loc)
+        total = None
+        for params, text in terms:
+            if not any(self.active(bindings.get(p)) and p not in prim.zero for p in params):
+                continue
+            b = dict(bindings)
+            for p in prim.param_names:
+                arg = bindings[p]
+                if self.active(arg):
+                    b["d" + p] = self.tan[id(arg)]
+                elif p in params:
+                    b["d" + p] = self.zero(arg, out, op.loc)
+            term = instantiate(text, b, self.names, out, op.loc,
+                               home=getattr(prim, "user_function", None))
+            total = term if total is None else lower.op("add", [total, term])
+        return total
+
+    def call(self, op, out):
+        """A call kept for recursion: the callee's own jvp."""
+        from .reverse import LazyDerivative
+        fn = recursive_callee(op)
+        args = op.args[1:]
+        active = [i for i, a in enumerate(args) if self.active(a)]
+        if fn is None or not active:
+            return None
+        lazy = LazyDerivative(fn, "jvp", tuple(active))
+        name = lazy.bind(self.fn.extra_globals, self.names)
+        from ..ir.nodes import Global
+        lower = self._lower(out, op.loc)
+        pair = lower.op("call", [Global(name, lazy)] + list(args) +
+                        [self.tan[id(args[i])] for i in active])
+        return lower.op("getitem", [pair, Index([Const(1)], False)])
+
+    # -- control flow --------------------------------------------------------------------
+    def branch(self, stmt):
+        before = dict(self.tan)
+        arms, ends = [], []
+        for arm in (stmt.body, stmt.orelse):
+            self.tan = dict(before)
+            arms.append(self.block(arm))
+            ends.append(self.tan)
+        self.tan = dict(before)
+        phis = list(stmt.phis)
+        for phi in stmt.phis:
+            if not self.activity.is_active(phi.target):
+                continue
+            inputs = []
+            for k, value in enumerate(phi.inputs):
+                d = ends[k].get(id(value)) if isinstance(value, Var) else None
+                if d is None:
+                    d = self.zero(value, arms[k], stmt.loc)
+                inputs.append(d)
+            target = Var(self.tangent_name(phi.target))
+            phis.append(Phi(target, inputs))
+            self.tan[id(phi.target)] = target
+        return If(stmt.test, arms[0], arms[1], phis, stmt.loc)
+
+    def loop(self, stmt, out):
+        carried = []
+        for phi in list(stmt.phis):
+            if not self.activity.is_varied(phi.target):
+                continue
+            init = phi.inputs[0]
+            d = self.tan.get(id(init)) if isinstance(init, Var) else None
+            if d is None:
+                d = self.zero(init, out, stmt.loc) if isinstance(init, Var) \
+                    and not (isinstance(init, Const) and init.value is None) else Const(0.0)
+            target = Var(self.tangent_name(phi.target))
+            tphi = Phi(target, [d, None])
+            carried.append((phi, tphi))
+            self.tan[id(phi.target)] = target
+        if isinstance(stmt, While):
+            stmt.header = self.block(stmt.header)
+        if isinstance(stmt, For) and self.active(stmt.source):
+            if stmt.counter is None:
+                stmt.counter = Var(self.names.fresh("k"))
+            body = []
+            item = self._lower(body, stmt.loc).op(
+                "getitem", [self.tan[id(stmt.source)], Index([stmt.counter], False)])
+            self.tan[id(stmt.target)] = item
+            stmt.body = body + self.block(stmt.body)
+        else:
+            stmt.body = self.block(stmt.body)
+        for phi, tphi in carried:
+            nxt = phi.inputs[1]
+            d = self.tan.get(id(nxt)) if isinstance(nxt, Var) else None
+            if d is None:
+                d = self.zero(nxt, stmt.body, stmt.loc)
+            tphi.inputs[1] = d
+            stmt.phis.append(tphi)
+        return stmt
+
+
+def jvp_terms(jvp):
+    """[(parameters whose tangents a term reads, term text)] of a jvp template."""
+    if isinstance(jvp, dict):
+        return [({p}, text) for p, text in jvp.items()]
+    tree = gast.parse(jvp, mode="eval").body
+    terms = []
+
+    def split(node):
+        if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Add):
+            split(node.left)
+            split(node.right)
+        else:
+            terms.append(node)
+
+    split(tree)
+    out = []
+    for node in terms:
+        names = {n.id[1:] for n in gast.walk(node)
+                 if isinstance(n, gast.Name) and n.id.startswith("d") and len(n.id) > 1}
+        import ast
+        out.append((names, ast.unparse(gast.gast_to_ast(node))))
+    return out
+
+
+def _walk_ops(body):
+    from ..ir.nodes import walk
+    return [s for s in walk(body) if isinstance(s, Op)]
