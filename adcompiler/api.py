@@ -104,6 +104,9 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, scalars=()
     ssa_text = print_function(work)  # now: the transforms rewrite `work` in place
     if kind == "jvp":
         ir_fn = Forward(work, wrt, name=f"jvp_{work.name}").run()
+    elif kind == "jvp_only":  # the tangent alone, tangents 1.0 unless given: d/dx again
+        ir_fn = Forward(work, wrt, name=f"d_{work.name}", return_value=False,
+                        tangent_default=1.0).run()
     elif kind == "grad_only":  # the gradient alone: what Hessians differentiate again
         ir_fn = Reverse(work, wrt, name=f"grad_{work.name}", scalars=scalars).run()
     elif kind == "vjp":
@@ -253,8 +256,59 @@ class _ValueAndGrad(_Derivative):
 class GradFunction(_ValueAndGrad):
     """The gradient of a scalar function; see ``grad``."""
 
+    mode = "reverse"
+
     def __call__(self, *args, **kwargs):
+        if self.mode == "forward":
+            from .jacobians import forward_grad
+            return forward_grad(self.fn, self.wrt if not self.single else self.wrt[0],
+                                *self._args(args, kwargs))
         return self.value_and_grad(*args, **kwargs)[1]
+
+    def plain(self, args):
+        """The generated gradient code, as a function of the same arguments."""
+        self._flat(args)
+        if self._structures is not None:
+            raise UnsupportedError("a derivative of a gradient with container arguments",
+                                   construct="higher-order derivative")
+        return compile_derivative(self.fn, "grad_only", self.wrt, self.optimize, None,
+                                  self._scalars).function
+
+
+class HigherGrad:
+    """``grad(g)`` of a derivative ``g`` (``grad(grad(f))``): forward mode over the
+    code generated for ``g``, which works through loops (their tape carries tangents)."""
+
+    def __init__(self, inner, wrt):
+        self.inner, self.fn = inner, inner.fn
+        self.wrt, self.single = _wrt_indices(inner.fn, wrt)
+        functools.update_wrapper(self, inner.fn)
+
+    def _args(self, args, kwargs):
+        return self.inner._args(args, kwargs)
+
+    def plain(self, args):
+        args = self._args(args, {})
+        fn = self.inner.plain(args)
+        for i in self.wrt:
+            if np.ndim(args[i]) != 0:
+                raise UnsupportedError("grad of a gradient as a function: the argument "
+                                       "differentiated twice must be a scalar here",
+                                       construct="higher-order derivative",
+                                       hint="use adcompiler.hessian for arrays")
+        return compile_derivative(fn, "jvp_only", self.wrt).function
+
+    def __call__(self, *args):
+        args = self._args(args, {})
+        inner_fn = self.inner.plain(args)
+        if all(np.ndim(args[i]) == 0 for i in self.wrt) and len(self.wrt) == 1:
+            return compile_derivative(inner_fn, "jvp_only", self.wrt).function(*args)
+        from .jacobians import forward_grad
+        return forward_grad(inner_fn, self.wrt[0] if self.single else self.wrt, *args)
+
+    @property
+    def source(self):
+        raise AttributeError("call it first: the code depends on the arguments")
 
 
 class ValueAndGradFunction(_ValueAndGrad):
@@ -287,15 +341,31 @@ def _decorator(cls, f, wrt, optimize):
     return cls(f, wrt, optimize)
 
 
-def grad(f=None, wrt=0, *, optimize=True):
+def grad(f=None, wrt=0, *, optimize=True, mode="reverse"):
     """The gradient of the scalar function ``f`` with respect to ``wrt``.
 
     ``wrt`` is a parameter's position or name, or a tuple of them; the result
     is one gradient (or a tuple), each shaped like its argument with a float
     dtype. Usable as ``grad(f)``, ``@grad`` and ``@grad(wrt=(0, 2))``. The
     returned callable has ``.source`` (the generated code) and ``.ssa``.
+    ``mode="forward"`` computes it by one forward pass per input element.
+    ``grad(grad(f))`` differentiates the generated gradient code again.
     """
-    return _decorator(GradFunction, f, wrt, optimize)
+    if mode not in ("reverse", "forward"):
+        raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    if isinstance(f, (GradFunction, HigherGrad)):
+        return HigherGrad(f, wrt)
+    made = _decorator(GradFunction, f, wrt, optimize)
+    if mode == "forward":
+        if f is None:
+            return lambda g: _forward(made(g))
+        made.mode = "forward"
+    return made
+
+
+def _forward(g):
+    g.mode = "forward"
+    return g
 
 
 def value_and_grad(f=None, wrt=0, *, optimize=True):

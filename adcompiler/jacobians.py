@@ -35,8 +35,9 @@ class JvpFunction(_Derivative):
 
 
 def _tangent(t, x):
-    t = np.asarray(t, dtype=np.result_type(x, np.float32) if np.issubdtype(
-        np.result_type(x), np.floating) else np.float64)
+    # x's own float dtype (float32 stays float32); a Python float is float64
+    dtype = np.result_type(x)
+    t = np.asarray(t, dtype=dtype if np.issubdtype(dtype, np.floating) else np.float64)
     if t.shape != np.shape(x):
         raise ValueError(f"a tangent of shape {t.shape} for an argument of shape {np.shape(x)}")
     return t if np.ndim(x) else t[()]

@@ -1,7 +1,9 @@
 """Optimisation passes over the IR, one per module, run as a literal pipeline."""
+from .accumulate import accumulate_in_place
 from .dce import eliminate_dead_code
 
-PIPELINE = [eliminate_dead_code]
+# accumulate_in_place reads use counts: dead code goes first
+PIPELINE = [eliminate_dead_code, accumulate_in_place]
 
 
 def optimize(fn):

@@ -23,8 +23,13 @@ from .reverse import instantiate
 
 
 class Forward:
-    def __init__(self, fn, wrt, name=None):
+    """``return_value=False`` returns the tangent alone; ``tangent_default`` gives
+    the tangent parameters a default (1.0 makes a scalar function's derivative a
+    function of the same arguments, which can be differentiated again)."""
+
+    def __init__(self, fn, wrt, name=None, return_value=True, tangent_default=None):
         self.fn, self.wrt = fn, list(wrt)
+        self.return_value, self.tangent_default = return_value, tangent_default
         self.names = fn.names
         pops = [s.target for s in _walk_ops(fn.body) if s.prim == "tape.pop"]
         self.tape_carries = any(self._pushes_varied(fn))
@@ -59,10 +64,17 @@ class Forward:
         dvalue = self.tan.get(id(value)) if isinstance(value, Var) else None
         if dvalue is None:
             dvalue = self.zero(value, out, ret.loc)
-        result = Var(self.names.fresh("t"), temp=True)
-        out.append(Op(result, "tuple", [value, dvalue], (), ret.loc))
+        if self.return_value:
+            result = Var(self.names.fresh("t"), temp=True)
+            out.append(Op(result, "tuple", [value, dvalue], (), ret.loc))
+        else:
+            result = dvalue
         out.append(Return(result, ret.loc))
-        return Function(self.name, list(fn.params) + tangents, out, self.names, (), fn.filename)
+        # defaults belong to trailing parameters: the function's own, then the tangents'
+        defaults = list(fn.defaults) + [Const(self.tangent_default)] * len(tangents) \
+            if self.tangent_default is not None else ()
+        return Function(self.name, list(fn.params) + tangents, out, self.names, defaults,
+                        fn.filename)
 
     def block(self, body):
         out = []

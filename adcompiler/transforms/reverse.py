@@ -57,6 +57,14 @@ class Reverse:
         self.fn, self.wrt = fn, list(wrt)
         self.names = fn.names
         self.activity = Activity(fn, [fn.params[i] for i in self.wrt])
+        for op in (s for s in walk(fn.body) if isinstance(s, Op) and s.prim == "tape.push"):
+            if self.activity.is_varied(op.args[1]):
+                # popped values would look constant: a silently wrong derivative
+                raise UnsupportedError(
+                    "reverse mode over generated code that keeps values on a tape (a "
+                    "gradient of a function with loops)", op.loc, "reverse over reverse",
+                    hint="differentiate gradients in forward mode: adcompiler.hessian, "
+                         "hvp, jvp, or grad(grad(f)), which uses forward mode")
         # scalars: positions of the parameters this derivative is compiled for as scalars
         self.shape_of = shape_symbols(fn, [fn.params[i] for i in scalars])
         self.adj = {}            # id(var) -> its adjoint so far (an operand)
