@@ -200,6 +200,12 @@ class _Derivative:
         else:
             self._structures = None
         self._scalars = tuple(i for i, a in enumerate(args) if _is_scalar(a))
+        for a in args:
+            if np.iscomplexobj(a):
+                raise UnsupportedError(
+                    f"{self.fn.__name__} got a complex argument; complex derivatives are "
+                    "not supported yet", construct="complex input",
+                    hint="pass the real and imaginary parts as separate real arguments")
         return args
 
     @property

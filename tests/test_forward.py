@@ -186,3 +186,10 @@ def test_value_is_returned_by_jvp():
     assert value == pytest.approx(sin_times_square(0.7))
     assert d == pytest.approx(value_and_grad(sin_times_square)(0.7)[1])
     assert numeric_grad   # imported for readers comparing with check_grad
+
+
+def test_complex_inputs_are_refused():
+    with pytest.raises(UnsupportedError, match="complex"):
+        grad(sin_times_square)(1.0 + 2.0j)
+    with pytest.raises(UnsupportedError, match="complex"):
+        jvp(sin_times_square)(np.array([1.0 + 1j]), np.array([1.0]))
