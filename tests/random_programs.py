@@ -29,6 +29,7 @@ a file on disk.
 """
 import itertools
 import linecache
+import os
 
 import numpy as np
 from hypothesis import strategies as st
@@ -44,7 +45,8 @@ THRESHOLDS = ("-0.5", "0.0", "0.3", "1.0")
 # updates and the return read it.
 MIXED = "s"
 PROLOGUE = ["a = x[0]", "b = x[1]", "v = y", "w = np.cos(y)", "s = 0.5 * a"]
-MAX_DEPTH = 2  # loops and ifs nest this deep at most
+# loops and ifs nest this deep at most; deeper finds more (and costs more)
+MAX_DEPTH = int(os.environ.get("ADCOMPILER_RANDOM_DEPTH", "2"))
 UNARY = ("np.sin", "np.cos", "np.tanh")
 
 
@@ -142,10 +144,11 @@ def assignment(draw, scope):
                                      "s = np.sin(s) + {s}", "s = {s}"]))
         return [form.format(v=vector_expr(draw, scope, 1), s=scalar_expr(draw, scope, 1))]
     expr = scalar_expr(draw, scope) if target in SCALARS else vector_expr(draw, scope)
-    # no `+=`: on an array it writes in place, into every alias (v = y is the
-    # input itself), and adcompiler refuses it wherever it sees an alias, even
-    # between two scalars (a = b; a += 1); test_control_flow covers it instead
-    form = draw(st.sampled_from(["{t} = {e}", "{t} = {e}", "{t} = np.tanh({e})", "swap"]))
+    forms = ["{t} = {e}", "{t} = {e}", "{t} = np.tanh({e})", "swap"]
+    if target in SCALARS:
+        # not on vectors: NumPy's += writes into every alias (v = y is the input)
+        forms.append("{t} += 0.5 * {e}")
+    form = draw(st.sampled_from(forms))
     if form == "swap":  # a parallel assignment: a, b = b, a or v, w = w, v
         pair = SCALARS if target in SCALARS else VECTORS
         return [f"{pair[0]}, {pair[1]} = {pair[1]}, {expr}"]

@@ -7,7 +7,10 @@ be trusted (away from branch boundaries; see ``random_programs.fd_check``);
 the value returned next to the gradient must be the program's own value.
 
 The number of programs per run is RANDOM_PROGRAMS below; ask for more with
-ADCOMPILER_RANDOM_PROGRAMS=N.
+ADCOMPILER_RANDOM_PROGRAMS=N, and for loops and ifs nested deeper than 2 with
+ADCOMPILER_RANDOM_DEPTH=3 (it finds test_control_flow.py's
+test_break_after_a_loop_that_may_return, which needs a return in a loop in an
+if in a loop).
 """
 import os
 
