@@ -137,7 +137,7 @@ def matmul_grad_left(g, a, b):
         # a acts as a (1, n) matrix, so g lost that axis: put it back, or a
         # batched b would pair each g with every batch instead of its own
         return unbroadcast(np.matmul(np.expand_dims(g, -2), bt)[..., 0, :], a)
-    return unbroadcast(np.matmul(g, bt), a)
+    return _matmul_summed(g, bt, a)
 
 
 def matmul_grad_right(g, a, b):
@@ -156,7 +156,34 @@ def matmul_grad_right(g, a, b):
     at = np.swapaxes(a, -1, -2)
     if np.ndim(b) == 1:
         return unbroadcast(np.matmul(at, np.expand_dims(g, -1))[..., 0], b)
-    return unbroadcast(np.matmul(at, g), b)
+    return _matmul_summed(at, g, b)
+
+
+def _matmul_summed(left, right, x):
+    """``unbroadcast(left @ right, x)`` without the full batch of products.
+
+    When the operand being differentiated was broadcast over batch axes (one
+    matrix against a batch), the batch axes it lacks are contracted inside
+    the matmul: the products are not made one by one and then summed. The same
+    sum, accumulated in another order.
+    """
+    left, right, shape = np.asarray(left), np.asarray(right), _shape(x)
+    batch = np.broadcast_shapes(left.shape[:-2], right.shape[:-2])
+    wanted = (1,) * (len(batch) - len(shape) + 2) + tuple(shape[:-2])
+    summed = [i for i, n in enumerate(batch) if wanted[i] == 1 and n != 1]
+    if not summed:
+        return unbroadcast(np.matmul(left, right), x)
+    kept = [i for i in range(len(batch)) if i not in summed]
+    nb = len(batch)
+    kept_shape = tuple(batch[i] for i in kept)
+    # left (p, q) per batch -> (p, summed * q); right (q, r) -> (summed * q, r)
+    left = np.broadcast_to(left, batch + left.shape[-2:])
+    left = left.transpose(kept + [nb] + summed + [nb + 1])
+    left = left.reshape(kept_shape + (left.shape[len(kept)], -1))
+    right = np.broadcast_to(right, batch + right.shape[-2:])
+    right = right.transpose(kept + summed + [nb, nb + 1])
+    right = right.reshape(kept_shape + (-1, right.shape[-1]))
+    return np.matmul(left, right).reshape(shape)
 
 
 def dot_grad_left(g, a, b):
@@ -234,3 +261,22 @@ def check_unshared(value, message):
     """Raise where ``x += ...`` would change an array another name also holds."""
     if isinstance(value, np.ndarray):
         raise ValueError(message)
+
+
+# ---- accumulation into a buffer nothing else reads (adcompiler.opt.accumulate) ----------
+
+def index_add(acc, t, x, index):
+    """``acc + unindex(t, x, index)``, with ``t`` added at ``index`` into ``acc``'s buffer.
+
+    Generated code calls it only where the optimiser has proved that ``acc`` is
+    an array made for this sum alone and read nowhere after. When ``acc`` cannot
+    hold the result unchanged (another dtype or shape) the sum is made anew.
+    """
+    if type(acc) is np.ndarray and acc.flags.writeable and acc.shape == _shape(x) \
+            and acc.dtype == np.result_type(acc, t, np.float32):
+        if _is_advanced(index):
+            # repeated indices: sum them first, as unindex does, then add once
+            return np.add(acc, unindex(t, x, index), out=acc)
+        acc[index] += t
+        return acc
+    return acc + unindex(t, x, index)
