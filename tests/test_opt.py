@@ -1,0 +1,195 @@
+"""The optimisation passes, by before/after examples.
+
+Each pass is shown on generated code (the lines it must produce) and on IR
+built by hand for the cases it must leave alone. Whatever a pass rewrites, the
+gradient must not change: optimised and unoptimised code agree exactly.
+"""
+import numpy as np
+import pytest
+
+import runtime
+from adcompiler import grad
+from adcompiler.codegen.emit import emit_function
+from adcompiler.ir.nodes import Const, For, Function, Index, Names, Op, Phi, Return, Slice, Var
+from adcompiler.ir.verify import verify
+from adcompiler.opt import PIPELINE, optimize
+from adcompiler.opt.accumulate import accumulate_in_place
+from adcompiler.opt.ownership import Ownership
+
+
+def same_gradient(f, args, wrt=0):
+    """Optimised and raw gradients agree exactly; returns the optimised source."""
+    fast, raw = grad(f, wrt=wrt), grad(f, wrt=wrt, optimize=False)
+    a, b = fast(*args), raw(*args)
+    for x, y in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+        assert np.shape(x) == np.shape(y) and np.result_type(x) == np.result_type(y)
+        assert np.array_equal(x, y)
+    return fast.source
+
+
+def test_pipeline_is_a_literal_list_of_passes():
+    assert PIPELINE[0].__name__ == "eliminate_dead_code"
+    assert accumulate_in_place in PIPELINE
+
+
+# ---- accumulate_in_place, on generated code ---------------------------------------------------
+def shifted_products(x):
+    return np.sum(x[1:] * x[:-1]) + x[0] * x[2]
+
+
+def test_index_adjoints_are_added_in_place():
+    source = same_gradient(shifted_products, (np.linspace(0.5, 2.0, 6),))
+    # before: bx = bx + runtime.unindex(bt_2, x, np.s_[1:]), a zeros array and a full sum each
+    assert "bx = bx + runtime.unindex" not in source
+    assert source.count("runtime.index_add(bx, ") == 3
+    assert source.count("runtime.unindex(") == 1  # the first contribution makes the buffer
+
+
+def elementwise_loop(x, w):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + x[i] * w[i] + x[i] ** 2
+    return s
+
+
+def test_index_adjoints_in_a_loop_accumulate_into_one_buffer():
+    # before: every iteration made a zeros array shaped like x and added it (O(n^2))
+    source = same_gradient(elementwise_loop, (np.linspace(-1, 1, 7), np.arange(7.0)))
+    assert "runtime.index_add(bx, bt_7, x, np.s_[i])" in source
+    assert "bx = bx + runtime.unindex" not in source
+
+
+def branchy(x, c):
+    y = x[0]
+    if c > 0:
+        y = y + x[1] * 3.0
+    return y * x[2]
+
+
+@pytest.mark.parametrize("c", [1.0, -1.0])
+def test_index_adjoints_in_one_arm_of_a_branch(c):
+    source = same_gradient(branchy, (np.array([0.5, -2.0, 3.0]), c))
+    assert "bx = runtime.index_add(bx, bt, x, np.s_[1])" in source
+    assert "bx = runtime.index_add(bx, by, x, np.s_[0])" in source
+
+
+def repeated_rows(x, rows):
+    return np.sum(x[rows] ** 2) + np.sum(x[rows] * 3.0)
+
+
+def test_repeated_integer_indices_sum_as_unindex_does():
+    x = np.linspace(0.1, 0.9, 5)
+    same_gradient(repeated_rows, (x, np.array([0, 2, 2, 4, 0])))
+
+
+def float32_rows(x):
+    return np.sum(x[1:] * 2.0) + np.sum(x[:2].astype(np.float64) ** 2)
+
+
+def test_a_wider_contribution_is_not_squeezed_into_a_narrow_buffer():
+    same_gradient(float32_rows, (np.linspace(0, 1, 4, dtype=np.float32),))
+
+
+# ---- accumulate_in_place, on IR built by hand: what it must leave alone ------------------------
+def hand_built(body, params):
+    fn = Function("f", params, body, Names())
+    verify(fn)
+    return fn
+
+
+def slice_of(lower=None, upper=None):
+    return Index([Slice(None if lower is None else Const(lower),
+                        None if upper is None else Const(upper), None)], False)
+
+
+def test_a_buffer_read_again_later_is_not_written():
+    x, g, h = Var("x"), Var("g"), Var("h")
+    a, u, b, c = Var("a"), Var("u"), Var("b"), Var("c")
+    body = [Op(a, "runtime.unindex", [g, x, slice_of(1)]),
+            Op(u, "runtime.unindex", [h, x, slice_of(None, -1)]),
+            Op(b, "add", [a, u]),
+            Op(c, "mul", [a, Const(2.0)]),   # a is read here too: it must keep its values
+            Return(Var("t"))]
+    t = body[-1].value
+    body.insert(-1, Op(t, "tuple", [b, c]))
+    fn = hand_built(body, [x, g, h])
+    assert not accumulate_in_place(fn)
+
+
+def test_views_and_arguments_are_not_owned():
+    x, g = Var("x"), Var("g")
+    view, u, b = Var("view"), Var("u"), Var("b")
+    body = [Op(view, "getitem", [x, slice_of(None, None)]),   # x[:] shares x's memory
+            Op(u, "runtime.unindex", [g, x, slice_of(1)]),
+            Op(b, "add", [view, u]),
+            Return(b)]
+    fn = hand_built(body, [x, g])
+    assert not Ownership(fn).consumable(view, fn.body)
+    assert not Ownership(fn).consumable(x, fn.body)
+    assert not accumulate_in_place(fn)
+
+
+def test_a_value_made_before_a_loop_is_not_written_inside_it():
+    # acc is read once, but in a loop body: the next iteration would see the writes
+    x, g, n = Var("x"), Var("g"), Var("n")
+    acc, i, u, s, s0, s1 = Var("acc"), Var("i"), Var("u"), Var("s"), Var("s0"), Var("s1")
+    rng = Var("r")
+    loop_body = [Op(u, "runtime.unindex", [g, x, Index([i], False)]),
+                 Op(s1, "add", [acc, u])]
+    loop = For(i, rng, loop_body, [Phi(s, [s0, s1])], range_args=[n])
+    body = [Op(acc, "mul", [x, Const(2.0)]),
+            Op(s0, "mul", [x, Const(0.0)]),
+            Op(rng, "range", [n]),
+            loop,
+            Return(s)]
+    fn = hand_built(body, [x, g, n])
+    assert not accumulate_in_place(fn)
+
+
+def test_a_carried_sum_is_written_in_place_at_the_top_of_its_loop():
+    x, g, n = Var("x"), Var("g"), Var("n")
+    i, u, s, s0, s1, rng = Var("i"), Var("u"), Var("s"), Var("s0"), Var("s1"), Var("r")
+    loop_body = [Op(u, "runtime.unindex", [g, x, Index([i], False)]),
+                 Op(s1, "add", [s, u])]
+    body = [Op(s0, "runtime.zeros_grad", [x]),
+            Op(rng, "range", [n]),
+            For(i, rng, loop_body, [Phi(s, [s0, s1])], range_args=[n]),
+            Return(s)]
+    fn = hand_built(body, [x, g, n])
+    before = emit_function(fn)
+    assert accumulate_in_place(fn)
+    after = emit_function(fn)
+    assert "s1 = s + u" in before
+    assert "s1 = runtime.index_add(s, g, x, np.s_[i])" in after  # u is left to dead code
+    namespace = {"np": np, "runtime": runtime}
+    exec(before.replace("def f", "def before") + after.replace("def f", "def after"), namespace)
+    x_value, g_value = np.zeros(4), 1.5
+    assert np.array_equal(namespace["before"](x_value, g_value, 4),
+                          namespace["after"](x_value, g_value, 4))
+
+
+def test_optimize_runs_to_a_fixed_point_and_keeps_ssa():
+    fn = grad(shifted_products).compiled.ir
+    optimize(fn)
+    verify(fn)
+    assert not any(bool(p(fn)) for p in PIPELINE)
+
+
+# ---- the runtime helper the pass calls ----------------------------------------------------------
+@pytest.mark.parametrize("index", [np.s_[1:], np.s_[2], np.s_[[0, 2, 2]],
+                                   np.s_[np.array([True, False, True, False])], np.s_[None, 1:3]])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_index_add_is_acc_plus_unindex(index, dtype):
+    rng = np.random.default_rng(0)
+    x = np.zeros(4, dtype=dtype)
+    t = rng.standard_normal(np.shape(x[index])).astype(dtype)
+    acc = rng.standard_normal(4).astype(dtype)
+    want = acc + runtime.unindex(t, x, index)
+    got = runtime.index_add(acc.copy(), t, x, index)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_index_add_falls_back_when_the_result_is_wider():
+    acc = np.ones(3, dtype=np.float32)
+    got = runtime.index_add(acc, np.array([0.1]), np.zeros(3), np.s_[:1])
+    assert got.dtype == np.float64 and acc[0] == 1.0  # acc untouched
