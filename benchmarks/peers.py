@@ -65,9 +65,14 @@ class Peer:
     def available(self):
         return all(importlib.util.find_spec(m) is not None for m in self.module.split(","))
 
+    distribution = None   # its name on PyPI, when not the module's
+
     def version(self):
-        mod = importlib.import_module(self.module.split(",")[0])
-        return getattr(mod, "__version__", "?")
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            return version(self.distribution or self.module.split(",")[0])
+        except PackageNotFoundError:
+            return "?"
 
     def prepare(self, workload, inputs):
         raise NotImplementedError
@@ -106,11 +111,7 @@ class Autograd(Peer):
 
 
 class Tangent(Peer):
-    name, module = "tangent", "tangent"
-
-    def version(self):
-        from importlib.metadata import version
-        return version("tangent-ad")
+    name, module, distribution = "tangent", "tangent", "tangent-ad"
 
     def prepare(self, w, inputs):
         import tangent

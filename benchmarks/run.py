@@ -294,7 +294,8 @@ def write_docs(text, command, env):
     header = (f"Measured {env['date']} at commit {env['commit']} on {env['cpu']} "
               f"({env['cores']} cores, {env['threads']} thread(s) per tool), Python "
               f"{env['python']}, NumPy {env['numpy']}; "
-              + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if k != "adcompiler")
+              + ", ".join(f"{k} {v}" for k, v in env["versions"].items()
+                          if k not in ("adcompiler", "jax-jit"))
               + f". Command: `{command}`\n\n")
     block = f"{BEGIN}\n{header}{text}{END}"
     if os.path.exists(DOCS):
