@@ -622,10 +622,6 @@ def nested_pass_through(c, v):
     return r
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "silently zero gradient, found by test_random_programs: both arms of the inner if leave "
-    "v's adjoint as br (v + 1.0 passes it through), and reverse_if's `if a is b` shortcut "
-    "sets it without mark_changed, so the outer if never joins it: d/dv is 0.0, not 1.0"))
 @pytest.mark.parametrize("c", [0.5, 1.5])
 def test_adjoint_passed_through_both_arms_of_a_nested_if(c):
     check(nested_pass_through, c, 0.3, wrt=1, expected=1.0)
@@ -656,16 +652,10 @@ def continue_after_a_loop_that_may_return(a):
     return s + a
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "wrong value, found by test_random_programs at depth 3: in normalize.py, _arm and block "
-    "guard what follows a loop that may return with `if not returned:`, but drop the exits "
-    "(skip) of the statements they guard, so the `if` reports only `returned` and the "
-    "statements after it run after the break: value -2.0 instead of -1.0"))
 def test_break_after_a_loop_that_may_return():
     check(break_after_a_loop_that_may_return, -1.0, expected=1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="as test_break_after_a_loop_that_may_return, for continue")
 def test_continue_after_a_loop_that_may_return():
     check(continue_after_a_loop_that_may_return, -1.0, expected=1.0)
 

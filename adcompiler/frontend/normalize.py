@@ -32,7 +32,7 @@ def normalize_exits(fn_node):
     taken = {n.id for n in gast.walk(fn_node) if isinstance(n, gast.Name)}
     taken |= {a.id for a in fn_node.args.args}
     rewriter = _Rewriter(taken, early)
-    new_body = rewriter.block(body, loop=None)
+    new_body, _ = rewriter.block(body, loop=None)
     if early:
         init = [_assign(rewriter.result, gast.Constant(None, None)),
                 _assign(rewriter.returned, gast.Constant(False, None))]
@@ -98,19 +98,24 @@ class _Rewriter:
         return name
 
     def block(self, stmts, loop):
-        """Rewrite a statement list; guard what follows a possible exit."""
-        out = []
+        """Rewrite a statement list; guard what follows a possible exit.
+
+        Returns (statements, the flags they may set): the exits of the guarded
+        rest count too (a `break` after a loop that may return)."""
+        out, exits = [], set()
         for i, stmt in enumerate(stmts):
-            new, exits = self.stmt(stmt, loop)
+            new, ex = self.stmt(stmt, loop)
             out.extend(new)
+            exits |= ex
             rest = stmts[i + 1:]
-            if exits and rest:
-                guarded = self.block(rest, loop)
+            if ex and rest:
+                guarded, more = self.block(rest, loop)
+                exits |= more
                 if guarded:
-                    test = self.guard(exits)
+                    test = self.guard(ex)
                     out.append(gast.copy_location(gast.If(test, guarded, []), rest[0]))
                 break
-        return out
+        return out, exits
 
     def guard(self, exits):
         names = sorted(exits)
@@ -147,25 +152,14 @@ class _Rewriter:
         return [stmt], set()
 
     def _arm(self, stmts, loop, exits):
-        out = []
-        for i, s in enumerate(stmts):
-            new, ex = self.stmt(s, loop)
-            out.extend(new)
-            rest = stmts[i + 1:]
-            if ex:
-                exits |= ex
-                if rest:
-                    guarded = self.block(rest, loop)
-                    if guarded:
-                        out.append(gast.copy_location(gast.If(self.guard(ex), guarded, []),
-                                                      rest[0]))
-                break
+        out, ex = self.block(stmts, loop)
+        exits |= ex
         return out or [gast.Pass()]
 
     def loop(self, stmt):
         inner = _Loop(self.fresh("skip"), self.fresh("stop"))
         returns = any(isinstance(n, gast.Return) for n in _scope(stmt))
-        body = self.block(stmt.body, inner)
+        body, _ = self.block(stmt.body, inner)
         if inner.uses_skip:
             body.insert(0, gast.copy_location(_assign(inner.skip, gast.Constant(False, None)),
                                               stmt.body[0]))

@@ -252,6 +252,7 @@ class Reverse:
             a, b = then_adj.get(key), else_adj.get(key)
             if a is b:  # both arms left the same adjoint (possibly new to both): no join
                 self.adj[key] = a
+                self.mark_changed(key)  # an enclosing branch must still join it
                 continue
             var = self._vars[key]
             if a is None:
