@@ -78,10 +78,13 @@ class Inliner:
             and root.lookup(name)[0] is value
 
     def positional(self, callee, args, kwargs):
-        """A kept call to user code takes its arguments by position, defaults filled in."""
+        """A kept call to user code (a recursive one) takes its arguments by position,
+        defaults filled in; a library call stays as written."""
         value = getattr(callee, "value", None)
         fn, bound_self = user_function(value)
-        if fn is None or bound_self is not None:
+        if fn is None or bound_self is not None or is_library(fn) or any(
+                p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                for p in inspect.signature(fn).parameters.values()):
             return args, kwargs
         params = self._bind(inspect.signature(fn), None, args, kwargs, fn.__name__)
         return list(params.values()), ()
