@@ -78,7 +78,7 @@ def distinct_bytes(items):
     """Bytes of the tape's entries, each array object counted once."""
     seen = {}
     for v in items:
-        seen.setdefault(id(v), getattr(v, "nbytes", 8))
+        seen.setdefault(id(v), runtime.held_bytes(v))
     return sum(seen.values())
 
 

@@ -234,8 +234,9 @@ class Tape:
         return len(self._items)
 
     def nbytes(self):
-        """Bytes held: array data plus 8 per scalar entry."""
-        return sum(getattr(v, "nbytes", 8) for v in self._items)
+        """Bytes held: array data (a data-less stand-in holds one element) plus 8 per
+        scalar entry."""
+        return sum(held_bytes(v) for v in self._items)
 
 
 def stop_gradient(x):
@@ -280,3 +281,22 @@ def index_add(acc, t, x, index):
         acc[index] += t
         return acc
     return acc + unindex(t, x, index)
+
+
+def shape_of(x):
+    """A stand-in for ``x`` with its shape and dtype and no data (a zero-strided
+    view): what the tape keeps of a value the backward sweep reads only for its shape."""
+    if isinstance(x, np.ndarray) and x.ndim:
+        return np.broadcast_to(np.zeros((), dtype=x.dtype), x.shape)
+    return x
+
+
+def held_bytes(v):
+    """The memory an entry holds: a zero-strided axis (``shape_of``) holds nothing."""
+    if not isinstance(v, np.ndarray):
+        return 8
+    size = 1
+    for n, stride in zip(v.shape, v.strides):
+        if stride:
+            size *= n
+    return size * v.itemsize

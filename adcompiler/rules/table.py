@@ -209,6 +209,7 @@ nondiff("runtime.greater_share", "x, z", ("call", "runtime.greater_share"),
         objects=[runtime.greater_share])
 nondiff("runtime.stop_gradient", "x", ("call", "runtime.stop_gradient"),
         objects=[runtime.stop_gradient])
+nondiff("runtime.shape_of", "x", ("call", "runtime.shape_of"), objects=[runtime.shape_of])
 nondiff("runtime.check_unshared", "*", ("call", "runtime.check_unshared"),
         objects=[runtime.check_unshared])
 nondiff("runtime.zeros_grad", "x", ("call", "runtime.zeros_grad"),

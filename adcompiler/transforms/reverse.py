@@ -432,10 +432,19 @@ class Reverse:
         if forward and isinstance(forward[-1], Op) and forward[-1].target is not None \
                 and forward[-1].target.name.startswith("trip"):
             position -= 1
-        forward[position:position] = [Op(None, "tape.push", [self.tape, v]) for v in needed]
+        shape_only = _read_for_shape_only(backward, needed)
+        pushes, kept = [], {}
+        for v in needed:
+            if id(v) in shape_only:  # keep a data-less stand-in, not the array
+                stand_in = Var(self.names.fresh(v.name + "_shape"))
+                pushes.append(Op(stand_in, "runtime.shape_of", [v], (), None))
+                kept[id(v)] = stand_in
+            pushes.append(Op(None, "tape.push", [self.tape, kept.get(id(v), v)]))
+        forward[position:position] = pushes
         mapping, pops = {}, []
         for v in reversed(needed):
-            restored = Var(v.name if v.name not in self.protected else self.names.fresh(v.name))
+            name = kept[id(v)].name if id(v) in kept else v.name
+            restored = Var(name if name not in self.protected else self.names.fresh(name))
             pops.append(Op(restored, "tape.pop", [self.tape]))
             mapping[id(v)] = restored
         substitute(backward, mapping)
@@ -486,3 +495,24 @@ class LazyDerivative:
 
     def __repr__(self):
         return f"<{self.kind} of {self.fn.__qualname__} wrt {self.wrt}>"
+
+
+def _read_for_shape_only(body, values):
+    """The ids of ``values`` that ``body`` reads only for their shape (and dtype):
+    as parameters declared zero-derivative (``unbroadcast(g, x)``'s ``x``) or in
+    ``runtime.zeros_grad``."""
+    wanted = {id(v) for v in values}
+    shape_only, other = set(), set()
+    for stmt in walk(body):
+        if isinstance(stmt, Op) and not rules.PRIMS[stmt.prim].variadic:
+            prim = rules.PRIMS[stmt.prim]
+            for name, arg in zip(prim.param_names, stmt.args):
+                for leaf in (arg.operands() if isinstance(arg, (Index,)) else [arg]):
+                    if id(leaf) in wanted:
+                        (shape_only if name in prim.zero or stmt.prim == "runtime.zeros_grad"
+                         else other).add(id(leaf))
+            continue
+        for o in all_operands(stmt):
+            if id(o) in wanted:
+                other.add(id(o))
+    return shape_only - other
