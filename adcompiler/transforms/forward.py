@@ -17,9 +17,14 @@ import gast
 from .. import rules
 from ..errors import UnsupportedError
 from ..ir.build import Lowerer
-from ..ir.nodes import Const, For, Function, If, Index, Op, Phi, Return, Var, While
+from ..ir.nodes import Const, For, Function, If, Index, Op, Phi, Return, Var, While, leaves
 from .activity import Activity, recursive_callee
 from .reverse import instantiate
+
+
+# kept in program order with their tangents: tape pushes and pops pair values with
+# tangents by position, and index_add writes into its first argument's buffer
+_IN_ORDER = {"tape.push", "tape.pop", "runtime.index_add"}
 
 
 class Forward:
@@ -77,16 +82,51 @@ class Forward:
                         fn.filename)
 
     def block(self, body):
-        out = []
+        """The statements of ``body`` with their tangents.
+
+        The tangent code of one source statement follows all of its primal
+        operations, under a ``# Tangent of: <statement>`` comment. Deferring it
+        is safe: tangent code reads primal values, primal code never reads
+        tangents, and SSA values do not change, except in the in-place helpers
+        and on tapes, before which the deferred code is flushed.
+        """
+        out, pending, group = [], [], None
+
+        def flush():
+            if pending and group is not None:
+                note = "Tangent of: " + (group.stmt or group.text.strip())
+                for new in pending:
+                    if new.note is None:
+                        new.note = note
+            out.extend(pending)
+            pending.clear()
+
         for stmt in body:
+            if isinstance(stmt, Op) and stmt.prim not in _IN_ORDER:
+                if stmt.loc is not group:
+                    flush()
+                    group = stmt.loc
+                scratch = []
+                self.op(stmt, scratch)
+                out.append(scratch[0])  # the primal operation comes first
+                pending.extend(scratch[1:])
+                continue
+            flush()
+            group = None
             if isinstance(stmt, Op):
+                mark = len(out)
                 self.op(stmt, out)
+                if stmt.prim == "runtime.index_add" and stmt.loc is not None:
+                    for new in out[mark + 1:]:
+                        new.note = "Tangent of: " + (stmt.loc.stmt or stmt.loc.text.strip())
             elif isinstance(stmt, If):
                 out.append(self.branch(stmt))
             elif isinstance(stmt, (For, While)):
                 out.append(self.loop(stmt, out))
             else:
-                raise UnsupportedError(f"{type(stmt).__name__} in forward mode", stmt.loc)
+                raise UnsupportedError(f"{type(stmt).__name__} in forward mode", stmt.loc,
+                                       type(stmt).__name__)
+        flush()
         return out
 
     def active(self, operand):
@@ -120,10 +160,8 @@ class Forward:
         out.append(op)
         if op.target is None or not self.activity.is_active(op.target):
             return
-        if not any(self.active(o) for o in op.operands()):
-            return
         prim = rules.PRIMS[op.prim]
-        if prim.nondiff:
+        if prim.nondiff or not self.carries_tangent(prim, op):
             return
         mark = len(out)
         if prim.key == "call":
@@ -143,6 +181,15 @@ class Forward:
         if fresh and d.temp:
             d.name, d.temp = self.tangent_name(op.target), False
         self.tan[id(op.target)] = d
+
+    def carries_tangent(self, prim, op):
+        """Whether an argument with a tangent reaches the result: arguments read only
+        for their shape (``prim.zero``) do not, so ``unbroadcast(g, y)`` with only
+        ``y`` varied has a zero tangent, left out rather than materialised."""
+        if prim.variadic or prim.key == "call":
+            return any(self.active(o) for o in op.operands())
+        return any(self.active(leaf) for name, arg in zip(prim.param_names, op.args)
+                   if name not in prim.zero for leaf in leaves(arg))
 
     def _bindings(self, prim, op):
         bindings = dict(zip(prim.param_names, op.args))
