@@ -25,6 +25,7 @@ from .ir.printer import print_function
 from .ir.verify import verify, verify_names
 from .opt import optimize as run_passes
 from .opt.dce import eliminate_dead_code
+from .transforms.counting import count_operations
 from .transforms.forward import Forward
 from .transforms.reverse import Reverse
 
@@ -85,24 +86,29 @@ class _Namespace(dict):
         return self._user[key]
 
 
-def compile_derivative(fn, kind, wrt, optimize=True, structures=None, scalars=()):
+def compile_derivative(fn, kind, wrt, optimize=True, structures=None, scalars=(),
+                       counting=False):
     """The cached ``Compiled`` derivative of ``fn``.
 
     ``wrt`` are parameter positions; with container arguments (``structures``)
     the generated function takes their leaves, and differentiates with respect
-    to every leaf of each ``wrt`` parameter.
+    to every leaf of each ``wrt`` parameter. Kind ``"primal"`` is ``fn`` itself
+    as adcompiler sees it; ``counting`` makes the variant whose operations
+    ``runtime.counting`` counts (``transforms.counting``).
     """
     if not inspect.isfunction(fn):
         parse_function(fn)  # refuses it, with a message that says why
     per_fn = _derivative_cache.setdefault(fn, {})
-    key = (kind, wrt, optimize, structures, scalars)
+    key = (kind, wrt, optimize, structures, scalars) + (("counting",) if counting else ())
     if key in per_fn:
         return per_fn[key]
     if structures is not None:
         wrt = leaf_positions(structures, wrt)
     work = primal_ssa(fn, structures)
     ssa_text = print_function(work)  # now: the transforms rewrite `work` in place
-    if kind == "jvp":
+    if kind == "primal":
+        ir_fn = work
+    elif kind == "jvp":
         ir_fn = Forward(work, wrt, name=f"jvp_{work.name}").run()
     elif kind == "jvp_only":  # the tangent alone, tangents 1.0 unless given: d/dx again
         ir_fn = Forward(work, wrt, name=f"d_{work.name}", return_value=False,
@@ -118,6 +124,9 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, scalars=()
     verify(ir_fn)
     if optimize:
         run_passes(ir_fn)
+        verify(ir_fn)
+    if counting:
+        count_operations(ir_fn)
         verify(ir_fn)
     verify_names(ir_fn)
     compiled = Compiled(ir_fn, ssa_text, _Namespace(fn, work.extra_globals))

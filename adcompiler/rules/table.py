@@ -18,6 +18,7 @@ import gast
 import numpy as np
 
 import runtime
+import runtime.counting
 from .registry import PRIMS, Prim, REQUIRED, for_module, parse_params, register
 
 _ELEMENTWISE_1 = "x"
@@ -215,6 +216,9 @@ nondiff("runtime.check_unshared", "*", ("call", "runtime.check_unshared"),
 nondiff("runtime.zeros_grad", "x", ("call", "runtime.zeros_grad"),
         objects=[runtime.zeros_grad])
 nondiff("runtime.sign0", "x", ("call", "runtime.sign0"), objects=[runtime.sign0])
+# the counting variant of generated code (transforms/counting.py) passes values through it
+linear("runtime.counting.counted", "name, value", ("call", "runtime.counting.counted"),
+       {"value": "g"}, objects=[runtime.counting.counted], wrt=("value",))
 # adjoints of products: bilinear in the adjoint and the other factor; the factor
 # being differentiated is read only for its shape (forward rules serve Hessians)
 for _helper, _shape, _other in [("matmul_grad_left", "a", "b"), ("matmul_grad_right", "b", "a"),
