@@ -72,9 +72,9 @@ def test_tape_entries_are_linear_in_the_trip_count(name):
 
 @pytest.mark.parametrize("name", [
     pytest.param("rnn", marks=pytest.mark.xfail(strict=True, reason=(
-        "tape: pushes x and tanh(W @ x) every iteration; x only for its shape in "
-        "runtime.matmul_grad_right, and it is the previous iteration's tanh(W @ x) "
-        "anyway, so each array is on the tape twice"))),
+        "tape: pushes tanh(W @ x) and a stand-in for x's shape (read by "
+        "runtime.matmul_grad_right) every iteration; the shape does not change from one "
+        "iteration to the next, so one entry per iteration would do"))),
     *[name for name in LOOPS if name != "rnn"]])
 def test_tape_entries_per_iteration_are_what_the_backward_sweep_needs(name):
     needed = LOOPS[name][2]
