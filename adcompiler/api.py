@@ -273,6 +273,13 @@ class GradFunction(_ValueAndGrad):
 
     mode = "reverse"
 
+    @property
+    def compiled(self):
+        """In forward mode, the jvp code the forward passes run (what ``.source`` shows)."""
+        kind = "jvp" if self.mode == "forward" else self.kind
+        return compile_derivative(self.fn, kind, self.wrt, self.optimize,
+                                  self._structures, self._scalars)
+
     def __call__(self, *args, **kwargs):
         if self.mode == "forward":
             from .jacobians import forward_grad
