@@ -50,8 +50,24 @@ class Prim:
     def param_names(self):
         return [p for p, _ in self.params or ()]
 
-    def has_rule_for(self, param):
-        return param in self.partials or param in self.vjp or param in self.zero
+    def has_rule_for(self, param, forward=False):
+        """Whether derivatives with respect to ``param`` are known: in reverse mode
+        from a partial or vjp, in forward mode from a partial, linearity or the
+        jvp template (which names the tangent ``d<param>``)."""
+        if param in self.partials or param in self.zero:
+            return True
+        if forward:
+            return param in self.linear or param in self.jvp_params()
+        return param in self.vjp
+
+    def jvp_params(self):
+        """The parameters whose tangents the jvp template reads."""
+        if not self.jvp:
+            return set()
+        if isinstance(self.jvp, dict):
+            return set(self.jvp)
+        names = {n.id for n in gast.walk(parse_template(self.jvp)) if isinstance(n, gast.Name)}
+        return {p for p in self.param_names if "d" + p in names}
 
     def __repr__(self):
         return f"Prim({self.key})"

@@ -14,12 +14,13 @@ from ..ir.nodes import Const, For, If, Op, Return, Var, While, leaves
 
 
 class Activity:
-    def __init__(self, fn, wrt_params, extra_varied=(), tape_is_used=False):
+    def __init__(self, fn, wrt_params, extra_varied=(), tape_is_used=False, forward=False):
         """``extra_varied``: values varied whatever they depend on (tape pops whose
         pushes are varied); ``tape_is_used``: what is pushed on a tape counts as used
-        (the tape carries tangents, in forward mode over generated code)."""
+        (the tape carries tangents, in forward mode over generated code); ``forward``:
+        check for the rules forward mode needs (a jvp serves there, not a vjp)."""
         self.varied, self.useful = set(), set()
-        self.tape_is_used = tape_is_used
+        self.tape_is_used, self.forward = tape_is_used, forward
         for p in list(wrt_params) + list(extra_varied):
             self.varied.add(id(p))
         # loops feed values back to their header: repeat until nothing changes
@@ -118,7 +119,7 @@ class Activity:
             return
         for name, arg in zip(prim.param_names, op.args):
             for o in leaves(arg):
-                if self.is_varied(o) and not prim.has_rule_for(name):
+                if self.is_varied(o) and not prim.has_rule_for(name, self.forward):
                     raise no_rule(op, prim, o, name)
 
 

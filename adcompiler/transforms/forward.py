@@ -40,12 +40,12 @@ class Forward:
         self.tape_carries = any(self._pushes_varied(fn))
         self.activity = Activity(fn, [fn.params[i] for i in self.wrt],
                                  extra_varied=pops if self.tape_carries else (),
-                                 tape_is_used=self.tape_carries)
+                                 tape_is_used=self.tape_carries, forward=True)
         self.tan = {}   # id(var) -> its tangent (an operand); absent: zero
         self.name = name or f"jvp_{fn.name}"
 
     def _pushes_varied(self, fn):
-        act = Activity(fn, [fn.params[i] for i in self.wrt])
+        act = Activity(fn, [fn.params[i] for i in self.wrt], forward=True)
         for op in _walk_ops(fn.body):
             if op.prim == "tape.push" and act.is_varied(op.args[1]):
                 yield True
