@@ -375,8 +375,10 @@ class Lowerer:
             return self.op(f"tape.{name}", [base] + args, (), hint)
         prim = rules.METHODS.get(name)
         if prim is None:
-            return self.op("call", [self.op("getattr", [base, Const(name)])] + args,
-                           tuple(kwargs), hint)
+            # the bound method gets the method's name, so an error says `ravel()`
+            bound = self.op("getattr", [base, Const(name)], hint=name)
+            bound.temp = True
+            return self.op("call", [bound] + args, tuple(kwargs), hint)
         if name in ("reshape", "transpose") and len(args) > 1:
             # x.reshape(2, 3) is x.reshape((2, 3))
             args = [self._pack(args)]
