@@ -181,7 +181,10 @@ class Reverse:
         bindings["g"] = g
         done = set()
         for name, arg in zip(prim.param_names, op.args):
-            if not self.activity.is_active(arg) or id(arg) in done or name in prim.zero:
+            # elementwise rules sum the partials of a value passed twice (below); a
+            # product's vjps are not partials: np.dot(x, x) needs both of its vjps
+            if not self.activity.is_active(arg) or name in prim.zero or \
+                    prim.elementwise and id(arg) in done:
                 continue
             done.add(id(arg))
             mark = len(out)
