@@ -21,6 +21,7 @@ from .frontend.normalize import normalize_exits
 from .frontend.source import Resolver, parse_function
 from .ir.build import build_function
 from .ir.containers import flatten, is_container, structure, unflatten
+from .ir.nodes import If, walk
 from .ir.printer import print_function
 from .ir.verify import verify, verify_names
 from .opt import optimize as run_passes
@@ -87,19 +88,22 @@ class _Namespace(dict):
 
 
 def compile_derivative(fn, kind, wrt, optimize=True, structures=None, scalars=(),
-                       counting=False):
+                       counting=False, tangent_wrt=None):
     """The cached ``Compiled`` derivative of ``fn``.
 
     ``wrt`` are parameter positions; with container arguments (``structures``)
     the generated function takes their leaves, and differentiates with respect
     to every leaf of each ``wrt`` parameter. Kind ``"primal"`` is ``fn`` itself
     as adcompiler sees it; ``counting`` makes the variant whose operations
-    ``runtime.counting`` counts (``transforms.counting``).
+    ``runtime.counting`` counts (``transforms.counting``). Kind ``"grad_jvp"`` is
+    forward mode (with respect to ``tangent_wrt``) over the reverse-mode IR of
+    the gradient: second derivatives and Hessian-vector products.
     """
     if not inspect.isfunction(fn):
         parse_function(fn)  # refuses it, with a message that says why
     per_fn = _derivative_cache.setdefault(fn, {})
-    key = (kind, wrt, optimize, structures, scalars) + (("counting",) if counting else ())
+    key = (kind, wrt, optimize, structures, scalars) + (("counting",) if counting else ()) \
+        + ((tangent_wrt,) if tangent_wrt is not None else ())
     if key in per_fn:
         return per_fn[key]
     if structures is not None:
@@ -113,7 +117,13 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, scalars=()
     elif kind == "jvp_only":  # the tangent alone, tangents 1.0 unless given: d/dx again
         ir_fn = Forward(work, wrt, name=f"d_{work.name}", return_value=False,
                         tangent_default=1.0).run()
-    elif kind == "grad_only":  # the gradient alone: what Hessians differentiate again
+    elif kind == "grad_jvp":  # d/dt grad f(x + t v): from the IR of the gradient, not its
+        # text, whose branches read values of the forward branch on the same condition
+        gradient = Reverse(work, wrt, name=f"grad_{work.name}", scalars=scalars).run()
+        verify(gradient)
+        ir_fn = Forward(gradient, tangent_wrt, name=f"d_grad_{work.name}", return_value=False,
+                        tangent_default=1.0).run()
+    elif kind == "grad_only":  # the gradient alone, as code
         ir_fn = Reverse(work, wrt, name=f"grad_{work.name}", scalars=scalars).run()
     elif kind == "vjp":
         ir_fn = Reverse(work, wrt, seed_default=None, name=f"vjp_{work.name}",
@@ -298,8 +308,13 @@ class GradFunction(_ValueAndGrad):
 
 
 class HigherGrad:
-    """``grad(g)`` of a derivative ``g`` (``grad(grad(f))``): forward mode over the
-    code generated for ``g``, which works through loops (their tape carries tangents)."""
+    """``grad(g)`` of a derivative ``g`` (``grad(grad(f))``) of a scalar argument.
+
+    A second derivative is forward mode over the reverse-mode IR of f's gradient
+    (branches and loops included: a loop's tape carries tangents). A third and
+    later one is forward mode over the code generated for the one before, read
+    back as Python, which works for straight-line code and loops.
+    """
 
     def __init__(self, inner, wrt):
         self.inner, self.fn = inner, inner.fn
@@ -309,24 +324,46 @@ class HigherGrad:
     def _args(self, args, kwargs):
         return self.inner._args(args, kwargs)
 
+    def _compiled(self, args, wrt):
+        """The Compiled derivative along argument ``wrt`` (its tangent defaults to 1.0)."""
+        if np.ndim(args[wrt]) != 0:
+            raise UnsupportedError("grad of a gradient as a function: the argument "
+                                   "differentiated twice must be a scalar here",
+                                   construct="higher-order derivative",
+                                   hint="use adcompiler.hessian or hvp for arrays")
+        inner = self.inner
+        if isinstance(inner, GradFunction):
+            inner._flat(args)
+            if inner._structures is not None or len(inner.wrt) != 1:
+                raise UnsupportedError(
+                    "a derivative of a gradient with container arguments or several wrt",
+                    construct="higher-order derivative",
+                    hint="differentiate with respect to one argument at a time")
+            return compile_derivative(self.fn, "grad_jvp", inner.wrt, inner.optimize, None,
+                                      inner._scalars, tangent_wrt=(wrt,))
+        if len(inner.wrt) != 1:
+            raise UnsupportedError("a derivative of a derivative taken with respect to "
+                                   "several arguments", construct="higher-order derivative",
+                                   hint="differentiate with respect to one argument at a time")
+        before = inner._compiled(args, inner.wrt[0])
+        if any(isinstance(s, If) and s.mirror is not None for s in walk(before.ir.body)):
+            raise UnsupportedError(
+                "a third or later derivative of a function with branches: the code of its "
+                "second derivative reads values that an earlier branch on the same condition "
+                "defined, which adcompiler cannot read back yet",
+                construct="higher-order derivative",
+                hint="second derivatives (grad(grad(f)), hessian, hvp) work with branches")
+        return compile_derivative(before.function, "jvp_only", (wrt,))
+
     def plain(self, args):
+        """The generated code of this derivative, as a function of the same arguments."""
         args = self._args(args, {})
-        fn = self.inner.plain(args)
-        for i in self.wrt:
-            if np.ndim(args[i]) != 0:
-                raise UnsupportedError("grad of a gradient as a function: the argument "
-                                       "differentiated twice must be a scalar here",
-                                       construct="higher-order derivative",
-                                       hint="use adcompiler.hessian for arrays")
-        return compile_derivative(fn, "jvp_only", self.wrt).function
+        return self._compiled(args, self.wrt[0]).function
 
     def __call__(self, *args):
         args = self._args(args, {})
-        inner_fn = self.inner.plain(args)
-        if all(np.ndim(args[i]) == 0 for i in self.wrt) and len(self.wrt) == 1:
-            return compile_derivative(inner_fn, "jvp_only", self.wrt).function(*args)
-        from .jacobians import forward_grad
-        return forward_grad(inner_fn, self.wrt[0] if self.single else self.wrt, *args)
+        out = tuple(self._compiled(args, j).function(*args) for j in self.wrt)
+        return out[0] if self.single else out
 
     @property
     def source(self):

@@ -5,13 +5,14 @@
 - ``grad(f, mode="forward")``: the gradient by one forward pass per input element;
 - ``jacfwd`` / ``jacrev``: the Jacobian column by column (forward passes) or row
   by row (reverse passes); ``jacobian`` picks the cheaper;
-- ``hessian`` and ``hvp``: forward mode over the generated gradient code.
+- ``hessian`` and ``hvp``: forward mode over the reverse-mode gradient.
 
 A Jacobian of f: R^n -> R^m is shaped ``out.shape + x.shape``.
 """
 import numpy as np
 
 from .api import _Derivative, compile_derivative, grad
+from .errors import UnsupportedError
 
 
 class JvpFunction(_Derivative):
@@ -128,19 +129,40 @@ def _gradient_function(f, wrt, args):
     return compile_derivative(f, "grad_only", g.wrt, True, g._structures, g._scalars).function
 
 
+def _second_derivative(f, wrt, args):
+    """(d, bound args, position): ``d(*bound, 1.0, v)`` is the Hessian of f times v,
+    generated as forward mode over the reverse-mode IR of f's gradient."""
+    g = grad(f, wrt)
+    if len(g.wrt) != 1:
+        raise UnsupportedError("a Hessian with respect to several arguments at once",
+                               construct="hessian", hint="take one argument at a time")
+    bound = g._args(args, {})
+    g._flat(bound)
+    if g._structures is not None:
+        raise UnsupportedError("a Hessian of a function with container arguments",
+                               construct="hessian", hint="pass arrays")
+    d = compile_derivative(f, "grad_jvp", g.wrt, True, None, g._scalars, tangent_wrt=g.wrt)
+    return d.function, bound, g.wrt[0]
+
+
 def hessian(f, wrt=0):
-    """The Hessian of scalar ``f``: forward mode over the generated gradient code."""
+    """The Hessian of scalar ``f``, shaped ``x.shape + x.shape``: one forward pass over
+    the gradient per element of x (forward over reverse)."""
     def hessian_of(*args):
-        gfn = _gradient_function(f, wrt, args)
-        return jacfwd(gfn, _position(f, wrt))(*args)
+        d, bound, i = _second_derivative(f, wrt, args)
+        x = bound[i]
+        columns = [np.asarray(d(*bound, 1.0, e if np.ndim(x) else float(e)), dtype=float)
+                   for _, e in _one_hots(x)]
+        h = np.stack(columns, axis=-1).reshape(np.shape(x) + np.shape(x))
+        return h if np.ndim(x) else float(h)
     return hessian_of
 
 
 def hvp(f, wrt=0):
     """``hvp(f)(*args, v)``: the Hessian of scalar ``f`` times ``v``, in one forward pass
-    over the gradient code, without forming the Hessian."""
+    over the gradient, without forming the Hessian."""
     def hessian_vector(*args):
         *args, v = args
-        gfn = _gradient_function(f, wrt, args)
-        return jvp(gfn, _position(f, wrt))(*args, v)[1]
+        d, bound, i = _second_derivative(f, wrt, args)
+        return d(*bound, 1.0, _tangent(v, bound[i]))
     return hessian_vector

@@ -183,3 +183,84 @@ def test_the_generated_gradient_is_a_function_with_source():
 def test_grad_of_grad_of_an_array_function_asks_for_hessian():
     with pytest.raises(UnsupportedError, match="hessian"):
         grad(grad(rosenbrock)).plain([RNG.normal(size=3)])
+
+
+# ---- control flow: the gradient's IR is differentiated, loops' tapes carry tangents --------
+def branch_on_sum(x):
+    if np.sum(x) > 0:
+        z = np.sum(x ** 3)
+    else:
+        z = np.sum(np.exp(x))
+    return z * np.sum(x)
+
+
+def scalar_recurrence(x):
+    s = 0.0
+    for xi in x:
+        s = np.sin(s) * xi + xi ** 2
+    return s
+
+
+def grow_until_large(x):
+    y = x
+    while np.sum(y ** 2) < 10.0:
+        y = y * 1.5 + np.sin(y)
+    return np.sum(y ** 3)
+
+
+def loop_with_branch(x, n):
+    s = x[0]
+    for i in range(n):
+        if s > 0.5:
+            s = s * x[1] - 0.1
+        else:
+            s = np.exp(s) + x[2] * s
+    return s
+
+
+CONTROL = [
+    (branch_on_sum, (np.array([0.5, -0.2, 0.9]),)),
+    (branch_on_sum, (np.array([-0.5, 0.2, -0.9]),)),
+    (scalar_recurrence, (RNG.normal(size=4),)),
+    (grow_until_large, (np.array([0.3, -0.2, 0.25]),)),
+    (loop_with_branch, (np.array([0.3, 0.9, 0.7]), 6)),
+]
+
+
+@pytest.mark.parametrize("f, args", CONTROL,
+                         ids=[f"{f.__name__}-{k}" for k, (f, _) in enumerate(CONTROL)])
+def test_hessian_through_control_flow(f, args):
+    h = hessian(f)(*args)
+    np.testing.assert_allclose(h, fd_hessian(f, *args), rtol=1e-6, atol=1e-6)
+    v = RNG.normal(size=np.shape(args[0]))
+    np.testing.assert_allclose(hvp(f)(*args, v), h @ v, rtol=1e-10, atol=1e-10)
+
+
+def scalar_branch(x):
+    if x > 0:
+        y = np.sin(x) * x
+    else:
+        y = x ** 3
+    return y * x
+
+
+@pytest.mark.parametrize("x, expected", [
+    # (x^2 sin x)'' = 2 sin x + 4 x cos x - x^2 sin x, and (x^4)'' = 12 x^2
+    (0.5, 2 * np.sin(0.5) + 2.0 * np.cos(0.5) - 0.25 * np.sin(0.5)),
+    (-0.5, 3.0)])
+def test_second_derivative_through_a_branch_by_hand(x, expected):
+    assert grad(grad(scalar_branch))(x) == pytest.approx(expected, rel=1e-12)
+
+
+def test_third_derivative_through_a_branch_is_refused_with_a_reason():
+    with pytest.raises(UnsupportedError, match="third or later derivative of a function "
+                                               "with branches"):
+        grad(grad(grad(scalar_branch)))(0.5)
+
+
+def test_second_derivative_code_reads_like_forward_over_reverse():
+    from adcompiler.api import compile_derivative
+    text = compile_derivative(scalar_branch, "grad_jvp", (0,), tangent_wrt=(0,)).source
+    assert text.startswith("def d_grad_scalar_branch(x, bout=1.0, dx=1.0):")
+    assert "# Grad of: y = np.sin(x) * x" in text
+    assert "# Tangent of the grad of: y = np.sin(x) * x" in text

@@ -42,6 +42,7 @@ class Forward:
                                  extra_varied=pops if self.tape_carries else (),
                                  tape_is_used=self.tape_carries, forward=True)
         self.tan = {}   # id(var) -> its tangent (an operand); absent: zero
+        self.arm_ends = {}  # id(If) -> (the If made for it, tangents at the end of each arm)
         self.name = name or f"jvp_{fn.name}"
 
     def _pushes_varied(self, fn):
@@ -91,25 +92,34 @@ class Forward:
         and on tapes, before which the deferred code is flushed.
         """
         out, pending, group = [], [], None
+        reads = set()  # names the pending tangent code reads
 
         def flush():
             if pending and group is not None:
                 note = "Tangent of: " + (group.stmt or group.text.strip())
+                if out and out[-1].note and out[-1].note.startswith("Grad of:"):
+                    note = "Tangent of the grad" + out[-1].note[len("Grad"):]
                 for new in pending:
                     if new.note is None:
                         new.note = note
             out.extend(pending)
             pending.clear()
+            reads.clear()
 
         for stmt in body:
             if isinstance(stmt, Op) and stmt.prim not in _IN_ORDER:
-                if stmt.loc is not group:
+                # a name given to several values (an adjoint ``bx = bx + ...`` in IR
+                # not yet printed and read back) must not change under pending code
+                if stmt.loc is not group or stmt.target is not None and \
+                        stmt.target.name in reads:
                     flush()
                     group = stmt.loc
                 scratch = []
                 self.op(stmt, scratch)
                 out.append(scratch[0])  # the primal operation comes first
                 pending.extend(scratch[1:])
+                reads.update(o.name for new in scratch[1:] for o in new.operands()
+                             if isinstance(o, Var))
                 continue
             flush()
             group = None
@@ -264,10 +274,16 @@ class Forward:
 
     # -- control flow --------------------------------------------------------------------
     def branch(self, stmt):
+        """An If with tangent phis. An adjoint's If (``mirror`` set, in reverse-mode
+        code differentiated again) reads values its forward If's arms defined, so
+        its arms start from the tangents those arms ended with."""
         before = dict(self.tan)
+        mirror = self.arm_ends.get(id(stmt.mirror)) if stmt.mirror is not None else None
         arms, ends = [], []
-        for arm in (stmt.body, stmt.orelse):
+        for k, arm in enumerate((stmt.body, stmt.orelse)):
             self.tan = dict(before)
+            if mirror is not None:
+                self.tan.update(mirror[1][k])
             arms.append(self.block(arm))
             ends.append(self.tan)
         self.tan = dict(before)
@@ -284,7 +300,10 @@ class Forward:
             target = Var(self.tangent_name(phi.target))
             phis.append(Phi(target, inputs))
             self.tan[id(phi.target)] = target
-        return If(stmt.test, arms[0], arms[1], phis, stmt.loc)
+        new = If(stmt.test, arms[0], arms[1], phis, stmt.loc, stmt.note,
+                 mirror[0] if mirror is not None else None)
+        self.arm_ends[id(stmt)] = (new, ends)
+        return new
 
     def loop(self, stmt, out):
         carried = []
