@@ -413,3 +413,21 @@ def test_every_rule_has_a_forward_case():
     missing = sorted(with_rules - covered)
     assert not missing, (f"primitives with rules but no forward-mode case: {missing}; add a "
                          "function using them to RULE_CASES in tests/test_forward.py")
+
+
+def rowwise_logsumexp(z):
+    return np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+
+
+def uses_a_vjp_only_rule(z):
+    return np.sum(rowwise_logsumexp(z) ** 2)
+
+
+def test_a_rule_with_only_a_vjp_asks_for_a_jvp_in_forward_mode():
+    from adcompiler import NoRuleError, defvjp
+    defvjp(rowwise_logsumexp, z="g * np.exp(z - ans)")
+    z = np.array([[0.3, -1.0, 2.0], [0.5, 0.1, -0.4]])
+    assert np.shape(grad(uses_a_vjp_only_rule)(z)) == (2, 3)   # reverse mode has its rule
+    with pytest.raises(NoRuleError, match="no forward-mode rule") as info:
+        jvp(uses_a_vjp_only_rule)(z, np.ones((2, 3)))
+    assert "defjvp(rowwise_logsumexp" in str(info.value)

@@ -120,7 +120,7 @@ class Activity:
         for name, arg in zip(prim.param_names, op.args):
             for o in leaves(arg):
                 if self.is_varied(o) and not prim.has_rule_for(name, self.forward):
-                    raise no_rule(op, prim, o, name)
+                    raise no_rule(op, prim, o, name, self.forward)
 
 
 def recursive_callee(op):
@@ -137,7 +137,7 @@ def recursive_callee(op):
     return fn
 
 
-def no_rule(op, prim, operand, param=None):
+def no_rule(op, prim, operand, param=None, forward=False):
     if prim.key == "call":
         callee = op.args[0]
         name = getattr(callee, "name", repr(callee))
@@ -162,6 +162,13 @@ def no_rule(op, prim, operand, param=None):
                            f"derivative of {operand.name}", op.loc, f"`{prim.key}` expression",
                            hint="use `a if condition else b`")
     where = f" with respect to its argument {param!r}" if param else ""
+    if forward and param in prim.vjp:
+        short = prim.key.split(".")[-1]
+        return NoRuleError(f"{prim.key} has a reverse-mode rule (vjp) but no forward-mode "
+                           f"rule{where}, and {operand.name} depends on the differentiated "
+                           "inputs", op.loc, prim.key,
+                           hint=f"declare its jvp once, e.g. adcompiler.defjvp({short}, "
+                                f"\"<derivative along d{param}>\") (docs/custom_rules.md)")
     return NoRuleError(f"{prim.key} has no derivative rule{where}, and {operand.name} "
                        "depends on the differentiated inputs", op.loc, prim.key,
                        hint="see docs/rules.md for the supported functions and how to add one")
