@@ -431,3 +431,19 @@ def test_a_rule_with_only_a_vjp_asks_for_a_jvp_in_forward_mode():
     with pytest.raises(NoRuleError, match="no forward-mode rule") as info:
         jvp(uses_a_vjp_only_rule)(z, np.ones((2, 3)))
     assert "defjvp(rowwise_logsumexp" in str(info.value)
+
+
+# ---- the benchmark workloads, in forward mode -------------------------------------------
+def _workloads():
+    import os
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from benchmarks import bench_jvp, workloads  # bench_jvp declares logsumexp_rows's jvp
+    assert bench_jvp
+    return workloads.WORKLOADS
+
+
+@pytest.mark.parametrize("workload", _workloads(), ids=lambda w: w.name)
+def test_benchmark_workloads_in_forward_mode(workload):
+    args = workload.inputs("tiny")
+    check_jvp(workload.fn, args, workload.wrt)
