@@ -400,7 +400,7 @@ def _ratio(r):
 
 
 def _slope(s):
-    return "-" if s is None else f"{s:+.2f}"
+    return "-" if s is None else f"{round(s, 2) + 0.0:+.2f}"  # no "-0.00"
 
 
 def _sci(v):
