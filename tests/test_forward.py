@@ -447,3 +447,55 @@ def _workloads():
 def test_benchmark_workloads_in_forward_mode(workload):
     args = workload.inputs("tiny")
     check_jvp(workload.fn, args, workload.wrt)
+
+
+# ---- golden files: the exact tangent code (rewrite with ADCOMPILER_UPDATE_GOLDEN=1) -------
+import os  # noqa: E402
+import pathlib  # noqa: E402
+
+GOLDEN = pathlib.Path(__file__).parent / "golden"
+
+
+def logistic_loss(w, b, x, y):
+    z = x @ w + b
+    p = 1 / (1 + np.exp(-z))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def grow(x):
+    while x < 10.0:
+        x = x * 1.5
+    return x
+
+
+def scalar_branch(x):
+    if x > 0:
+        y = np.sin(x) * x
+    else:
+        y = x ** 3
+    return y * x
+
+
+def _golden_sources():
+    from adcompiler.api import compile_derivative
+    return {
+        "jvp_logistic_loss": jvp(logistic_loss, wrt=(0, 1)).source,
+        "jvp_grow": jvp(grow).source,
+        "d_grad_scalar_branch": compile_derivative(scalar_branch, "grad_jvp", (0,),
+                                                   tangent_wrt=(0,)).source,
+    }
+
+
+@pytest.mark.parametrize("name", ["jvp_logistic_loss", "jvp_grow", "d_grad_scalar_branch"])
+def test_golden_tangent_code(name):
+    text = _golden_sources()[name]
+    path = GOLDEN / f"{name}.py"
+    if os.environ.get("ADCOMPILER_UPDATE_GOLDEN") == "1":
+        path.write_text(text)
+    assert text == path.read_text(), f"generated code changed; see {path}"
+
+
+def test_the_documented_tangent_code_is_what_is_generated():
+    doc = (pathlib.Path(__file__).parent.parent / "docs" / "derivatives.md").read_text()
+    for name in ("jvp_grow", "d_grad_scalar_branch"):
+        assert _golden_sources()[name].strip() in doc, name
