@@ -13,6 +13,7 @@ import numpy as np
 
 from .api import _Derivative, compile_derivative, grad
 from .errors import UnsupportedError
+from .ir.containers import flatten, is_container, structure
 
 
 class JvpFunction(_Derivative):
@@ -29,10 +30,17 @@ class JvpFunction(_Derivative):
         if len(tangents) != len(self.wrt):
             raise ValueError(f"{len(self.wrt)} tangents needed, one per wrt argument")
         flat = self._flat(args)
-        if self._structures is not None:
-            raise TypeError("jvp with container arguments is not supported; pass arrays")
-        tangents = [_tangent(t, args[i]) for t, i in zip(tangents, self.wrt)]
-        return self.compiled.function(*flat, *tangents)
+        leaves = []  # the tangents, flattened like the arguments they go with
+        for t, i in zip(tangents, self.wrt):
+            st = self._structures[i] if self._structures is not None else None
+            if st is None:
+                leaves.append(_tangent(t, args[i]))
+            elif not is_container(t) or structure(t) != st:
+                raise ValueError(f"the tangent of argument {i} must be a container shaped "
+                                 "like the argument")
+            else:
+                leaves.extend(_tangent(tl, xl) for tl, xl in zip(flatten(t), flatten(args[i])))
+        return self.compiled.function(*flat, *leaves)
 
 
 def _tangent(t, x):
@@ -41,7 +49,7 @@ def _tangent(t, x):
     t = np.asarray(t, dtype=dtype if np.issubdtype(dtype, np.floating) else np.float64)
     if t.shape != np.shape(x):
         raise ValueError(f"a tangent of shape {t.shape} for an argument of shape {np.shape(x)}")
-    return t if np.ndim(x) else t[()]
+    return t if isinstance(x, np.ndarray) else t[()]  # a 0-d array keeps its methods
 
 
 def jvp(f=None, wrt=0, *, optimize=True):

@@ -373,8 +373,8 @@ def check_jvp(f, args, wrt, reverse=True, seed=0):
     eps = 1e-6
     plus, minus = list(args), list(args)
     for i, t in zip(wrt, v):
-        plus[i] = args[i] + eps * t
-        minus[i] = args[i] - eps * t
+        keep = np.asarray if isinstance(args[i], np.ndarray) else float  # 0-d stays an array
+        plus[i], minus[i] = keep(args[i] + eps * t), keep(args[i] - eps * t)
     fd = (np.asarray(f(*plus)) - np.asarray(f(*minus))) / (2 * eps)
     np.testing.assert_allclose(d, fd, rtol=1e-6, atol=1e-7)
     if reverse:
@@ -499,3 +499,72 @@ def test_the_documented_tangent_code_is_what_is_generated():
     doc = (pathlib.Path(__file__).parent.parent / "docs" / "derivatives.md").read_text()
     for name in ("jvp_grow", "d_grad_scalar_branch"):
         assert _golden_sources()[name].strip() in doc, name
+
+
+# ---- the rule suites of tests/test_rules_basic.py, in forward mode -----------------------
+# The same functions, value ranges, broadcasting shape pairs, axes and product
+# shapes, drawn by hypothesis; jvp against central differences and reverse mode.
+import test_rules_basic as basic  # noqa: E402
+
+FEW = settings(max_examples=8, deadline=None)
+
+
+@pytest.mark.parametrize("name", sorted(basic.NUMPY_UNARY))
+@FEW
+@given(data=st.data())
+def test_numpy_unary_in_forward_mode(name, data):
+    x = basic.draw_value(data, basic.UNARY_DOMAINS[name])
+    check_jvp(basic.NUMPY_UNARY[name], (x,), (0,))
+
+
+@pytest.mark.parametrize("name", sorted(basic.MATH_UNARY))
+@FEW
+@given(data=st.data())
+def test_math_unary_in_forward_mode(name, data):
+    x = data.draw(basic.MATH_DOMAINS[name])
+    check_jvp(basic.MATH_UNARY[name], (x,), (0,))
+
+
+@pytest.mark.parametrize("name", sorted(basic.BINARY))
+@FEW
+@given(data=st.data())
+def test_binary_with_broadcasting_in_forward_mode(name, data):
+    f, left, right = basic.BINARY[name]
+    shape_a, shape_b = data.draw(st.sampled_from(basic.SHAPE_PAIRS), label="shapes")
+    a = basic.draw_value(data, left, shape_a)
+    b = basic.draw_value(data, right, shape_b)
+    check_jvp(f, (a, b), (0, 1))
+
+
+@pytest.mark.parametrize("f", [basic.np_sum, basic.np_mean, basic.method_sum,
+                               basic.method_mean])
+@FEW
+@given(data=st.data())
+def test_reductions_in_forward_mode(f, data):
+    shape = data.draw(st.sampled_from(sorted(basic.AXES)), label="shape")
+    axis = data.draw(st.sampled_from(basic.AXES[shape]), label="axis")
+    x = basic.draw_value(data, basic.reals(), shape)
+    check_jvp(f, (x, axis, data.draw(st.booleans(), label="keepdims")), (0,))
+
+
+@pytest.mark.parametrize("f, shapes", [(basic.matmul, basic.MATMUL_SHAPES),
+                                       (basic.np_matmul, basic.MATMUL_SHAPES),
+                                       (basic.np_dot, basic.DOT_SHAPES),
+                                       (basic.method_dot, basic.DOT_SHAPES)],
+                         ids=["matmul", "np.matmul", "np.dot", "method dot"])
+@FEW
+@given(data=st.data())
+def test_products_in_forward_mode(f, shapes, data):
+    shape_a, shape_b = data.draw(st.sampled_from(shapes), label="shapes")
+    a = basic.draw_value(data, basic.reals(), shape_a)
+    b = basic.draw_value(data, basic.reals(), shape_b)
+    check_jvp(f, (a, b), (0, 1))
+
+
+@pytest.mark.parametrize("f", basic.INDEXING, ids=lambda f: f.__name__)
+@FEW
+@given(data=st.data())
+def test_indexing_in_forward_mode(f, data):
+    x = basic.draw_value(data, basic.away_from_zero(), (3, 4))
+    if np.size(f(x)):
+        check_jvp(f, (x,), (0,))

@@ -175,3 +175,27 @@ def test_forward_mode_gradient_as_a_decorator_and_its_source():
 def test_mode_must_be_forward_or_reverse():
     with pytest.raises(ValueError, match="mode"):
         grad(scalar_loss, mode="sideways")
+
+
+def pair_loss(params, x):
+    w, b = params
+    return np.sum(np.tanh(x @ w + b) ** 2)
+
+
+def test_jvp_of_container_arguments():
+    w, b, x = np.array([0.2, -0.4, 0.1]), 0.3, M23
+    dw, db = RNG.normal(size=3), 0.7
+    value, d = jvp(pair_loss)((w, b), x, (dw, db))
+    gw, gb = grad(pair_loss)((w, b), x)
+    assert value == pytest.approx(pair_loss((w, b), x), rel=1e-14)
+    assert d == pytest.approx(np.sum(gw * dw) + gb * db, rel=1e-12)
+    with pytest.raises(ValueError, match="container shaped like"):
+        jvp(pair_loss)((w, b), x, dw)
+    # a container that is not differentiated (an axis tuple) is fine too
+    cube = RNG.normal(size=(2, 3, 2))
+    _, d = jvp(sum_over)(cube, (0, 2), np.ones_like(cube))
+    assert d == pytest.approx(cube.size, rel=1e-14)
+
+
+def sum_over(x, axes):
+    return np.sum(np.sum(x, axis=axes))
