@@ -453,7 +453,7 @@ def test_benchmark_workloads_in_forward_mode(workload):
 import os  # noqa: E402
 import pathlib  # noqa: E402
 
-GOLDEN = pathlib.Path(__file__).parent / "golden" / "forward"  # apart from test_golden.py's
+GOLDEN = pathlib.Path(__file__).parent / "golden" / "forward"  # test_golden.py owns golden/
 
 
 def logistic_loss(w, b, x, y):
