@@ -1,16 +1,29 @@
 """Forward mode: from an SSA function to its Jacobian-vector product.
 
 Each value ``x`` that depends on the inputs gets a tangent ``dx``, computed
-right after ``x`` from the same rule table as reverse mode:
+after the statement that computes ``x`` from the same rule table as reverse
+mode:
 
 - elementwise primitives: the sum over arguments of partial * tangent;
 - primitives linear in some arguments: the primitive applied to their tangents;
 - other primitives: their ``jvp`` template, a sum with one term per argument,
   the terms of arguments without a tangent left out.
 
+    >>> # def f(x, w):                    def jvp_f(x, w, dx, dw):
+    >>> #     y = np.tanh(x @ w)              y = np.tanh(x @ w)
+    >>> #     return np.sum(y ** 2)           # Tangent of: y = np.tanh(x @ w)
+    >>> #                                     dt = dx @ w + x @ dw
+    >>> #                                     dy = dt * (1 - y ** 2)
+    >>> #                                     out = np.sum(y ** 2)
+    >>> #                                     # Tangent of: return np.sum(y ** 2)
+    >>> #                                     dt_1 = dy * (2 * y)
+    >>> #                                     dout = np.sum(dt_1)
+    >>> #                                     return out, dout
+
 Branches and loops carry tangents through phis of their own; no tape is
-needed. When the function itself pushes values on a tape (generated adjoint
-code differentiated again, for Hessians), each push carries its tangent too.
+needed. Applied to reverse-mode code (second derivatives), a value pushed on a
+tape carries its tangent with it, and an adjoint's branch starts from the
+tangents of the branch it mirrors.
 """
 import gast
 
