@@ -96,8 +96,7 @@ def _vector(n, rng, scale=1.0):
 
 
 def _mlp_args(n, rng):
-    if n % MLP_FEATURES:
-        raise ValueError(f"mlp_loss needs n to be a multiple of {MLP_FEATURES}, not {n}")
+    n = MLP_FEATURES * max(1, round(n / MLP_FEATURES))  # whole hidden units
     return (rng.standard_normal(n) / np.sqrt(MLP_FEATURES),
             rng.standard_normal((MLP_EXAMPLES, MLP_FEATURES)), rng.standard_normal(MLP_EXAMPLES))
 
@@ -589,10 +588,8 @@ def expression_swell(problems=None, sizes=SWELL_SIZES, max_seconds=2.0):
         fn = problem.fn
         symbolic = types.FunctionType(fn.__code__, dict(fn.__globals__, np=shim), fn.__name__,
                                       fn.__defaults__, fn.__closure__)
-        if problem.make_args is _mlp_args:  # its n is a multiple of the features
-            ns = sorted({MLP_FEATURES * max(1, round(n / MLP_FEATURES)) for n in sizes})
-        else:
-            ns = sorted(set(sizes))
+        ns = sorted({np.size(problem.make_args(n, np.random.default_rng(0))[problem.wrt])
+                     for n in sizes})  # mlp_loss rounds n to whole hidden units
         for n in ns:
             start = time.perf_counter()
             args = list(problem.make_args(n, np.random.default_rng(0)))
@@ -631,9 +628,10 @@ def _parser():
     parser.add_argument("--problems", nargs="+", choices=[p.name for p in PROBLEMS],
                         help="which functions (default: all)")
     parser.add_argument("--sizes", nargs="+", type=int, metavar="N",
-                        help="the values of n (default: log-spaced from --n-min to --n-max)")
-    parser.add_argument("--n-min", type=int, default=10)
-    parser.add_argument("--n-max", type=int, default=10_000)
+                        help="the values of n (default: log-spaced from --n-min to --n-max; "
+                             "mlp_loss rounds n to a multiple of 10)")
+    parser.add_argument("--n-min", type=int, default=10, help="smallest n (default 10)")
+    parser.add_argument("--n-max", type=int, default=10_000, help="largest n (default 10000)")
     parser.add_argument("--per-decade", type=int, default=2,
                         help="sizes per factor of 10 (default 2)")
     parser.add_argument("--repeats", type=int, default=7,
@@ -664,7 +662,16 @@ def _parser():
 
 
 def main(argv=None):
+    """The command; returns its exit status."""
     args = _parser().parse_args(argv)
+    try:
+        return _main(args)
+    except BrokenPipeError:  # `adcompiler compare | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(args):
     if args.quick:
         sizes, repeats = args.sizes or [10, 30, 100], min(args.repeats, 2)
         swell_sizes = [2, 4]
