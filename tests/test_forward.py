@@ -568,3 +568,86 @@ def test_indexing_in_forward_mode(f, data):
     x = basic.draw_value(data, basic.away_from_zero(), (3, 4))
     if np.size(f(x)):
         check_jvp(f, (x,), (0,))
+
+
+# ---- test_core, test_containers and test_writes, in forward mode ---------------------------
+import test_containers as containers  # noqa: E402
+import test_writes as writes  # noqa: E402
+from adcompiler.ir.containers import flatten, is_container, structure, unflatten  # noqa: E402
+
+
+def _leaves(value):
+    return flatten(value) if is_container(value) else [value]
+
+
+def _like(value, rng):
+    """A random direction shaped like ``value`` (a container: leaf by leaf)."""
+    def one(leaf):
+        return rng.normal(size=np.shape(leaf)) if np.ndim(leaf) else float(rng.normal())
+    if is_container(value):
+        return unflatten(structure(value), [one(leaf) for leaf in flatten(value)])
+    return one(value)
+
+
+def _moved(value, direction, eps):
+    if is_container(value):
+        return unflatten(structure(value), [_moved(a, d, eps) for a, d in
+                                             zip(flatten(value), flatten(direction))])
+    moved = np.asarray(value, dtype=float) + eps * np.asarray(direction)
+    return moved if np.ndim(value) else float(moved)
+
+
+def check_modes_with_containers(f, args, wrt, seed=0):
+    """jvp = <reverse-mode gradient, v> = central differences, containers included."""
+    rng = np.random.default_rng(seed)
+    v = tuple(_like(args[i], rng) for i in wrt)
+    value, d = jvp(f, wrt)(*args, v)
+    assert value == pytest.approx(f(*args), rel=1e-12)
+    grads = grad(f, wrt)(*args)
+    reverse = sum(np.sum(np.asarray(g) * np.asarray(t)) for gi, vi in zip(grads, v)
+                  for g, t in zip(_leaves(gi), _leaves(vi)))
+    eps = 1e-6
+    plus, minus = list(args), list(args)
+    for i, t in zip(wrt, v):
+        plus[i], minus[i] = _moved(args[i], t, eps), _moved(args[i], t, -eps)
+    fd = (f(*plus) - f(*minus)) / (2 * eps)
+    assert d == pytest.approx(reverse, rel=1e-9, abs=1e-11)
+    assert d == pytest.approx(fd, rel=1e-5, abs=1e-7)
+
+
+LAYERS = [(RNG.normal(size=(3, 4)), RNG.normal(size=4)),
+          (RNG.normal(size=(4, 2)), RNG.normal(size=2))]
+MORE_CASES = [
+    (core.square_of_affine, (1.3,), (0,)),
+    (core.squared_prediction, (0.7, 1.5, -0.2), (0, 1, 2)),
+    (core.tiny_network, (0.8, 0.3, 1.2, -0.7), (0, 1, 2, 3)),
+    (core.tiny_network, (-0.8, 0.3, 1.2, -0.7), (0, 2, 3)),
+    (core.cubic, (0.9,), (0,)),
+    (core.branch, (3.0, 2.0), (0, 1)),
+    (core.branch, (1.0, 2.0), (0, 1)),
+    (core.conditional_expression, (1.5,), (0,)),
+    (core.conditional_expression, (-1.5,), (0,)),
+    (core.unpack_and_update, (0.7, -0.4), (0, 1)),
+    (core.with_docstring_and_assert, (np.array([0.5, 1.5, 2.0]),), (0,)),
+    (core.temporary_in_one_arm, (0.5, 1.0), (0, 1)),
+    (core.temporary_in_one_arm, (1.5, 1.0), (0, 1)),
+    (core.rebinds_in_one_arm, (0.3, 1.0), (0,)),
+    (core.rebinds_in_one_arm, (0.3, -1.0), (0,)),
+    (containers.mlp, (LAYERS, RNG.normal(size=(5, 3)), RNG.normal(size=(5, 2))), (0,)),
+    (containers.dict_params, ({"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2),
+                               "scale": 2.0}, RNG.normal(size=(4, 3))), (0, 1)),
+    (containers.tuples_and_lists_inside, (np.array([1.0, 2.0]), np.array([3.0, 4.0])), (0, 1)),
+    (containers.nested, (((np.ones(2), np.ones(2)), {"k": 3.0}), np.array([1.0, 2.0])), (0, 1)),
+    (containers.dict_built_inside, (np.array([0.5, -1.0]),), (0,)),
+    (containers.zip_and_enumerate_over_containers, ((1.0, 2.0, 3.0), [0.5, 0.25, 0.125]),
+     (0, 1)),
+    (writes.fill_a_fresh_array, (writes.X, 0.7), (0, 1)),
+    (writes.recurrence_in_place, (writes.X,), (0,)),
+    (writes.masked_and_augmented, (writes.X,), (0,)),
+]
+
+
+@pytest.mark.parametrize("f, args, wrt", MORE_CASES,
+                         ids=[f"{c[0].__name__}-{k}" for k, c in enumerate(MORE_CASES)])
+def test_core_containers_and_writes_in_both_modes(f, args, wrt):
+    check_modes_with_containers(f, args, wrt)
