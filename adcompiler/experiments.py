@@ -324,7 +324,8 @@ class Results:
                 f = row["f"]
                 text = f"{n:>7} {_seconds(f['seconds']):>10} {f['ops']:>7} |"
                 for m in METHODS[1:]:
-                    text += f" {_ratio(row[m]['time_ratio']):>13} {_ratio(row[m]['ops_ratio']):>12} |"
+                    r = row[m]
+                    text += f" {_ratio(r['time_ratio']):>13} {_ratio(r['ops_ratio']):>12} |"
                 lines.append(text)
         return "\n".join(lines).lstrip("\n")
 
