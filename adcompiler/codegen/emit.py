@@ -141,7 +141,11 @@ class _Emitter:
                 pos.append(self.operand(value))
             elif not (isinstance(value, Const) and _same_const(value.value, default)):
                 kw.append(gast.keyword(name, self.operand(value)))
-        return pos[::-1], kw[::-1]
+        pos, kw = pos[::-1], kw[::-1]
+        if prim.sequence_span is not None:  # the elements of a sequence: np.stack([a, b])
+            at, n = prim.sequence_span
+            pos[at:at + n] = [gast.List(pos[at:at + n], gast.Load())]
+        return pos, kw
 
     # -- statements -----------------------------------------------------------------
     def plan(self, body, result=None):

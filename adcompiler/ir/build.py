@@ -29,7 +29,8 @@ _HELPER_NAMES = ("np", "math", "runtime")
 # operations whose result may share memory with their first argument
 VIEWS = ("getitem", "np.reshape", "T", "np.transpose", "np.ravel", "np.squeeze",
          "np.expand_dims", "np.broadcast_to", "np.swapaxes", "np.moveaxis", "np.flip",
-         "attr.T")
+         "attr.T", "np.asarray", "np.diagonal", "np.fliplr", "np.flipud", "np.rot90",
+         "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.split")
 
 
 class Static:
@@ -127,6 +128,8 @@ class Lowerer:
         if prim.variadic:
             return self.op(prim.key, list(args), tuple(kwargs), hint)
         bound = bind(prim, args, dict(kwargs), self.loc, node)
+        if prim.variant is not None:  # a rule of its own for these constant arguments
+            prim = prim.variant(prim, dict(zip(prim.param_names, bound)))
         return self.op(prim.key, bound, (), hint)
 
     # -- expressions --------------------------------------------------------------
@@ -326,6 +329,10 @@ class Lowerer:
             return self.op("getitem", [self.value_of(seq) if not isinstance(seq, Static)
                                        else Global(seq.path, seq.value),
                                        Index([Slice(None, None, Const(-1))], False)], hint=hint)
+        if isinstance(callee, Static):
+            prim = rules.lookup_object(callee.value)
+            if prim is not None and prim.sequence is not None:
+                return self.sequence_call(prim, node, kwargs, hint)
         args = [self.value(a) for a in node.args]
         if isinstance(callee, Static):
             prim = rules.lookup_object(callee.value)
@@ -384,6 +391,46 @@ class Lowerer:
             args = [self._pack(args)]
         return self.call(prim, [base] + args, kwargs, hint, node)
 
+    def sequence_call(self, prim, node, kwargs, hint):
+        """A call of a function that takes a sequence of arrays (``rules`` ``sequence=``).
+
+        With a list or tuple display, ``np.stack([a, b], axis=1)``, or with
+        ``*operands`` (``np.einsum('ij,j', a, b)``), each element becomes an
+        argument of its own, of a primitive specialized to the number of elements
+        (``rules.registry.specialize``), so that each gets its own derivative.
+        Any other argument (``np.stack(x)``) is bound as written.
+        """
+        at = prim.param_names.index(prim.sequence)
+        before = [self.value(a) for a in node.args[:at]]
+        if prim.varargs:
+            elements, after = [self.value(a) for a in node.args[at:]], []
+        elif len(node.args) > at:
+            seq = self.expr(node.args[at])
+            after = [self.value(a) for a in node.args[at + 1:]]
+            if not isinstance(seq, Pack) or seq.kind == "dict":
+                value = Global(seq.path, seq.value) if isinstance(seq, Static) \
+                    else self.value(node.args[at]) if isinstance(seq, Pack) else self.value_of(seq)
+                return self.call(prim, before + [value] + after, kwargs, hint, node)
+            elements = [self._array_of(i) if isinstance(i, Pack) else i for i in seq.items]
+        else:
+            return self.call(prim, before, kwargs, hint, node)
+        return self._sequence_op(prim, before, elements, after, kwargs, hint, node)
+
+    def _array_of(self, pack):
+        """A nested list display as an element: ``np.array`` of it, built the same way."""
+        elements = [self._array_of(i) if isinstance(i, Pack) else i for i in pack.items]
+        return self._sequence_op(rules.lookup_object(np.array), [], elements, [], (), "t")
+
+    def _sequence_op(self, prim, before, elements, after, kwargs, hint, node=None):
+        at = len(before)
+        bound = bind(prim, before + [Const(None)] + after, dict(kwargs), self.loc, node)
+        derived = rules.specialize(prim, len(elements), dict(zip(prim.param_names, bound)),
+                                   self.loc)
+        args = bound[:at] + elements + bound[at + 1:]
+        if derived.variant is not None:
+            derived = derived.variant(derived, dict(zip(derived.param_names, args)))
+        return self.op(derived.key, args, (), hint)
+
     def _pack(self, items):
         if all(isinstance(i, Const) for i in items):
             return Const(tuple(i.value for i in items))
@@ -407,6 +454,11 @@ def bind(prim, args, kwargs, loc, node=None):
     if len(args) > len(params):
         raise UnsupportedError(f"{prim.key} takes at most {len(params)} arguments here, "
                                f"got {len(args)}", loc, prim.key)
+    if prim.positional is not None and len(args) > prim.positional:
+        raise UnsupportedError(f"{prim.key} takes at most {prim.positional} positional "
+                               f"arguments here, got {len(args)}", loc, prim.key,
+                               hint="pass " + ", ".join(prim.param_names[prim.positional:])
+                               + " by keyword")
     out = list(args)
     for name, default in params[len(args):]:
         if name in kwargs:
@@ -419,6 +471,10 @@ def bind(prim, args, kwargs, loc, node=None):
         raise UnsupportedError(f"argument {sorted(kwargs)[0]!r} of {prim.key} is not supported",
                                loc, prim.key,
                                hint=f"supported: {', '.join(prim.param_names)}")
+    if prim.check is not None:
+        problem = prim.check(dict(zip(prim.param_names, out)))
+        if problem:
+            raise UnsupportedError(problem, loc, prim.key)
     return out
 
 
