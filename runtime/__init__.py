@@ -300,3 +300,472 @@ def held_bytes(v):
         if stride:
             size *= n
     return size * v.itemsize
+
+
+# ---- helpers of the NumPy rules (adcompiler/rules/table.py) ------------------------------
+# Each is plain NumPy. Derivatives keep the input's float dtype (float32 stays float32;
+# integer inputs give float64).
+
+def _float(*xs):
+    """The float dtype for a derivative of ``xs``: a Python float counts as float64."""
+    return np.result_type(*(np.asarray(x).dtype for x in xs), np.float32)
+
+
+def _along_last(fn, x, axis, *arrays):
+    """Apply ``fn(x, *arrays)`` along ``axis`` (all of ``x`` flattened when None),
+    ``fn`` working on the last axis; the result has x's shape."""
+    x = np.asarray(x)
+    if axis is None:
+        out = fn(x.reshape(-1), *(np.reshape(a, -1) for a in arrays))
+        return out.reshape(x.shape)
+    axis = axis % x.ndim
+    moved = fn(np.moveaxis(x, axis, -1), *(np.moveaxis(np.asarray(a), axis, -1)
+                                             for a in arrays))
+    return np.moveaxis(moved, -1, axis)
+
+
+def fmax_share(a, b):
+    """d fmax(a, b) / da in JAX's convention: 1 where a > b or b is NaN, else 0 (a tie
+    goes to b)."""
+    return np.logical_or(np.greater(a, b), np.isnan(b)).astype(_float(a, b))
+
+
+def fmin_share(a, b):
+    """d fmin(a, b) / da in JAX's convention: 1 where a < b or b is NaN, else 0."""
+    return np.logical_or(np.less(a, b), np.isnan(b)).astype(_float(a, b))
+
+
+def cast_scale(dtype):
+    """d x.astype(dtype) / dx: 1 for a float dtype, 0 for an integer or boolean one."""
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.complexfloating):
+        raise ValueError("a cast to a complex dtype: complex derivatives are not supported")
+    return 1.0 if np.issubdtype(dtype, np.floating) else 0.0
+
+
+def extremum_share(x, ans, axis=None, keepdims=False):
+    """d max(x, axis) / dx (or min, given its result ``ans``): 1/k at each of the k
+    elements equal to the extremum, 0 elsewhere. JAX splits ties this way."""
+    x = np.asarray(x)
+    hit = x == unreduce(ans, x, axis, keepdims)
+    count = np.sum(hit, axis=axis, keepdims=True)
+    return (hit / count).astype(_float(x), copy=False)
+
+
+def ptp_share(x, axis=None):
+    """d ptp(x, axis) / dx: the share of the maximum minus the share of the minimum."""
+    high = extremum_share(x, np.max(x, axis=axis, keepdims=True), axis, True)
+    return high - extremum_share(x, np.min(x, axis=axis, keepdims=True), axis, True)
+
+
+def _exclusive_products(v):
+    """Along the last axis: the product of all the other elements, without dividing
+    (exact where elements are zero)."""
+    ones = np.ones(v.shape[:-1] + (1,), dtype=_float(v))
+    left = np.cumprod(np.concatenate([ones, v[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, v[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return left * right
+
+
+def prod_others(x, axis=None):
+    """d prod(x, axis) / dx: at each element the product of the others it is
+    multiplied with."""
+    x = np.asarray(x)
+    if axis is None or isinstance(axis, (tuple, list)):
+        axes = _axes(axis, x.ndim)
+        ends = tuple(range(x.ndim - len(axes), x.ndim))
+        moved = np.moveaxis(x, axes, ends)
+        out = _exclusive_products(moved.reshape(moved.shape[:x.ndim - len(axes)] + (-1,)))
+        return np.moveaxis(out.reshape(moved.shape), ends, axes)
+    return _along_last(_exclusive_products, x, axis)
+
+
+def dof(x, axis=None, ddof=0):
+    """The divisor of var and std: elements per reduction minus ``ddof``."""
+    shape = _shape(x)
+    count = 1
+    for a in _axes(axis, len(shape)):
+        count *= shape[a]
+    return count - ddof
+
+
+def uncumsum(t, x, axis=None):
+    """Adjoint of ``np.cumsum(x, axis)``: sums from the end, in x's shape."""
+    t = np.asarray(t)
+    if axis is None:
+        return np.cumsum(t.reshape(-1)[::-1])[::-1].reshape(_shape(x))
+    return np.flip(np.cumsum(np.flip(t, axis), axis), axis)
+
+
+def _cumprod_vjp(x, g):
+    # d ans_j / dx_i = prod_{k <= j, k != i} x_k for i <= j: the sum over j >= i
+    # of g_j times that is left_i * s_i with s_i = g_i + x_{i+1} s_{i+1}
+    n = x.shape[-1]
+    s = np.empty(np.broadcast_shapes(x.shape, g.shape), dtype=_float(x, g))
+    acc = 0
+    for i in reversed(range(n)):
+        acc = g[..., i] + (x[..., i + 1] * acc if i + 1 < n else 0)
+        s[..., i] = acc
+    if n == 0:
+        return s
+    ones = np.ones(x.shape[:-1] + (1,), dtype=s.dtype)
+    return np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1) * s
+
+
+def _cumprod_jvp(x, t):
+    ans = np.cumprod(x, axis=-1)
+    out = np.empty(np.broadcast_shapes(x.shape, t.shape), dtype=_float(x, t))
+    acc = 0
+    for j in range(x.shape[-1]):
+        acc = acc * x[..., j] + (ans[..., j - 1] if j else 1) * t[..., j]
+        out[..., j] = acc
+    return out
+
+
+def cumprod_grad(g, x, axis=None):
+    """Adjoint of ``np.cumprod(x, axis)``, exact where elements are zero."""
+    return _along_last(_cumprod_vjp, x, axis, g)
+
+
+def cumprod_tangent(t, x, axis=None):
+    """Tangent of ``np.cumprod(x, axis)`` along ``t``, exact where elements are zero."""
+    out = _along_last(_cumprod_jvp, x, axis, np.broadcast_to(t, _shape(x)))
+    return out if axis is not None else out.reshape(-1)
+
+
+def undiagonal(t, x, offset=0, axis1=0, axis2=1):
+    """Adjoint of ``np.diagonal(x, offset, axis1, axis2)``: ``t`` on that diagonal of
+    zeros shaped like x."""
+    shape = _shape(x)
+    out = np.zeros(shape, dtype=_float(t, x))
+    moved = np.moveaxis(out, (axis1, axis2), (-2, -1))  # a view: writes reach out
+    n, m = moved.shape[-2:]
+    if offset >= 0:
+        rows = np.arange(max(0, min(n, m - offset)))
+        cols = rows + offset
+    else:
+        cols = np.arange(max(0, min(n + offset, m)))
+        rows = cols - offset
+    moved[..., rows, cols] = t
+    return out
+
+
+def untrace(t, x, offset=0, axis1=0, axis2=1):
+    """Adjoint of ``np.trace(x, offset, axis1, axis2)``: ``t`` along the diagonal."""
+    return undiagonal(np.expand_dims(t, -1), x, offset, axis1, axis2)
+
+
+def undiag(t, v, k=0):
+    """Adjoint of ``np.diag(v, k)``: the k-th diagonal of t for a 1-D v, t placed on
+    the k-th diagonal of zeros shaped like v for a 2-D v."""
+    if np.ndim(v) == 1:
+        return np.array(np.diagonal(t, k))
+    return undiagonal(t, v, k, 0, 1)
+
+
+def untile(t, x, reps):
+    """Adjoint of ``np.tile(x, reps)``: the tiles summed."""
+    shape = _shape(x)
+    reps = tuple(reps) if np.ndim(reps) else (int(reps),)
+    d = max(len(shape), len(reps))
+    full = (1,) * (d - len(shape)) + tuple(shape)
+    reps = (1,) * (d - len(reps)) + reps
+    split = [n for pair in zip(reps, full) for n in pair]
+    return np.sum(np.reshape(t, split), axis=tuple(range(0, 2 * d, 2))).reshape(shape)
+
+
+def unrepeat(t, x, repeats, axis=None):
+    """Adjoint of ``np.repeat(x, repeats, axis)``: the copies of each element summed."""
+    shape = _shape(x)
+    base = (int(np.prod(shape)),) if axis is None else shape
+    axis = 0 if axis is None else axis % len(shape)
+    owner = np.repeat(np.arange(base[axis]), repeats)
+    out = np.zeros((base[axis],) + tuple(np.delete(base, axis)), dtype=_float(t, x))
+    np.add.at(out, owner, np.moveaxis(np.asarray(t), axis, 0))
+    return np.moveaxis(out, 0, axis).reshape(shape)
+
+
+def untake(t, x, indices, axis=None):
+    """Adjoint of ``np.take(x, indices, axis)``: ``t`` added at the indices taken
+    (repeated indices accumulate)."""
+    shape = _shape(x)
+    out = np.zeros(shape, dtype=_float(t, x))
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, t)
+        return out
+    axis = axis % len(shape)
+    k = np.ndim(indices)
+    np.add.at(np.moveaxis(out, axis, 0), indices,
+              np.moveaxis(np.asarray(t), tuple(range(axis, axis + k)), tuple(range(k))))
+    return out
+
+
+def unpad(t, x, pad_width):
+    """Adjoint of ``np.pad(x, pad_width)`` (constant mode): the middle of ``t``."""
+    t = np.asarray(t)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (t.ndim, 2))
+    return t[tuple(slice(b, n - a) for (b, a), n in zip(widths, t.shape))]
+
+
+def undiff(t, x, n=1, axis=-1):
+    """Adjoint of ``np.diff(x, n, axis)``: minus the differences, n times."""
+    t = np.asarray(t)
+    for _ in range(n):
+        widths = [(0, 0)] * t.ndim
+        before, after = list(widths), list(widths)
+        before[axis % t.ndim], after[axis % t.ndim] = (1, 0), (0, 1)
+        t = np.pad(t, before) - np.pad(t, after)
+    return t
+
+
+def unsplit(t, x, axis=0):
+    """Adjoint of ``np.split(x, k, axis)``: the pieces' adjoints (a list, or their
+    stack) put back together."""
+    return np.concatenate(list(t), axis=axis)
+
+
+def sort_tangent(t, x, axis=-1):
+    """``t`` reordered as ``np.sort(x, axis)`` orders x (a stable sort: ties keep
+    their order, as in JAX)."""
+    if axis is None:
+        return np.ravel(t)[np.argsort(np.ravel(x), kind="stable")]
+    order = np.argsort(x, axis=axis, kind="stable")
+    return np.take_along_axis(np.broadcast_to(t, order.shape), order, axis=axis)
+
+
+def unsort(t, x, axis=-1):
+    """Adjoint of ``np.sort(x, axis)``: ``t`` put back where each element came from."""
+    if axis is None:
+        out = np.zeros(np.size(x), dtype=_float(t, x))
+        out[np.argsort(np.ravel(x), kind="stable")] = t
+        return out.reshape(_shape(x))
+    order = np.argsort(x, axis=axis, kind="stable")
+    out = np.zeros(order.shape, dtype=_float(t, x))
+    np.put_along_axis(out, order, t, axis=axis)
+    return out
+
+
+def concat_piece(shapes, i, axis=0):
+    """Where element ``i`` lies in ``np.concatenate(arrays, axis)``, as an index, for
+    elements of the given shapes (``axis=None``: concatenated flat)."""
+    if axis is None:
+        sizes = [int(np.prod(s)) for s in shapes]
+        start = sum(sizes[:i])
+        return (slice(start, start + sizes[i]),)
+    axis = axis % len(shapes[0])
+    start = sum(s[axis] for s in shapes[:i])
+    return (slice(None),) * axis + (slice(start, start + shapes[i][axis]),)
+
+
+def hstack_piece(shapes, i):
+    """Where element ``i`` lies in ``np.hstack(arrays)``."""
+    shapes = [s or (1,) for s in shapes]
+    return concat_piece(shapes, i, 0 if len(shapes[0]) == 1 else 1)
+
+
+def vstack_piece(shapes, i):
+    """Where element ``i`` lies in ``np.vstack(arrays)``."""
+    shapes = [(1,) * (2 - len(s)) + tuple(s) if len(s) < 2 else s for s in shapes]
+    return concat_piece(shapes, i, 0)
+
+
+def column_stack_piece(shapes, i):
+    """Where element ``i`` lies in ``np.column_stack(arrays)``."""
+    shapes = [(1, 1) if len(s) == 0 else (s[0], 1) if len(s) == 1 else s for s in shapes]
+    return concat_piece(shapes, i, 1)
+
+
+def to_columns(t, b):
+    """``t`` with a trailing axis of one when ``b`` is a vector (the right-hand side
+    of ``np.linalg.solve``), so that it solves as a matrix of one column."""
+    return np.expand_dims(t, -1) if np.ndim(b) == 1 else t
+
+
+def from_columns(t, b):
+    """The inverse of ``to_columns``."""
+    return np.asarray(t)[..., 0] if np.ndim(b) == 1 else t
+
+
+def cofactor(a):
+    """The cofactor matrix of square ``a`` (batched): d det(a) / da, from the singular
+    value decomposition, so exact for singular matrices too."""
+    u, s, vt = np.linalg.svd(a)
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    return np.expand_dims(sign, (-2, -1)) * np.matmul(u * _exclusive_products(s)[..., None, :],
+                                                       vt)
+
+
+def _mT(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def _phi(x):
+    """The lower triangle with the diagonal halved."""
+    return np.tril(x) - 0.5 * x * np.eye(x.shape[-1], dtype=x.dtype)
+
+
+def cholesky_tangent(t, L):
+    """Tangent of ``L = np.linalg.cholesky(a)`` along ``t``. NumPy reads only the lower
+    triangle of ``a``: its upper one has no effect, as here."""
+    t = np.asarray(t)
+    sym = np.tril(t) + _mT(np.tril(t, -1))
+    x = np.linalg.solve(L, _mT(np.linalg.solve(L, sym)))
+    return np.matmul(L, _phi(x))
+
+
+def cholesky_grad(g, L):
+    """Adjoint of ``a`` in ``L = np.linalg.cholesky(a)``: lower triangular, since NumPy
+    reads only the lower triangle of ``a``."""
+    p = _phi(np.matmul(_mT(L), g))
+    y = np.linalg.solve(_mT(L), p)
+    full = _mT(np.linalg.solve(_mT(L), _mT(y)))  # L^-T p L^-1
+    return np.tril(full + _mT(full)) - full * np.eye(full.shape[-1], dtype=full.dtype)
+
+
+def _norm_partial(x, ans, ord, axis, keepdims):
+    x = np.asarray(x)
+    if axis is None:
+        axis = tuple(range(x.ndim)) if ord is None or x.ndim > 2 else \
+            (0,) if x.ndim == 1 else (0, 1)
+    axes = _axes(axis, x.ndim)
+    big = unreduce(ans, x, axis, keepdims) if not keepdims else ans
+    if ord is None or ord == "fro" or len(axes) == 1 and ord == 2:
+        return x / big
+    a, sign = np.abs(x), sign0(x).astype(_float(x), copy=False)
+    if len(axes) == 1:
+        if ord == np.inf or ord == -np.inf:
+            pick = np.max if ord > 0 else np.min
+            return sign * extremum_share(a, pick(a, axis=axes[0], keepdims=True), axes[0], True)
+        if ord == 0:
+            return np.zeros_like(sign)
+        if ord == 1:
+            return sign
+        return sign * (a / big) ** (float(ord) - 1)
+    rows, cols = axes
+    if ord in (1, -1, np.inf, -np.inf):
+        inner, outer = (rows, cols) if ord in (1, -1) else (cols, rows)
+        sums = np.sum(a, axis=inner, keepdims=True)
+        pick = np.max if ord > 0 else np.min
+        return sign * extremum_share(sums, pick(sums, axis=outer, keepdims=True), outer, True)
+    if ord in (2, -2, "nuc"):
+        m = np.moveaxis(x, (rows, cols), (-2, -1))
+        u, _, vt = np.linalg.svd(m, full_matrices=False)
+        if ord == "nuc":
+            p = np.matmul(u, vt)
+        else:
+            k = slice(0, 1) if ord == 2 else slice(-1, None)
+            p = np.matmul(u[..., :, k], vt[..., k, :])
+        return np.moveaxis(p, (-2, -1), (rows, cols))
+    raise ValueError(f"no derivative rule for np.linalg.norm with ord={ord!r}")
+
+
+def norm_share(x, ans, ord, axis=None, keepdims=False):
+    """d norm(x, ord, axis) / dx for the piecewise linear norms (ord 1, -1, inf, -inf,
+    0): signs of x (+1 at 0, as JAX), shared equally among tied maxima or minima."""
+    return _norm_partial(x, ans, ord, axis, keepdims)
+
+
+def norm_partial(x, ans, ord, axis=None, keepdims=False):
+    """d norm(x, ord, axis) / dx for the other norms (p-norms, the spectral and the
+    nuclear norm of matrices)."""
+    return _norm_partial(x, ans, ord, axis, keepdims)
+
+
+def linspace_fraction(ans, num, endpoint=True, axis=0):
+    """Where each point of ``np.linspace(start, stop, num, endpoint, axis=axis)`` lies
+    between start (0) and stop (1), shaped to broadcast against the result."""
+    dtype = _float(ans)
+    steps = (num - 1 if endpoint else num) or 1
+    shape = [1] * np.ndim(ans)
+    shape[axis] = num
+    return (np.arange(num, dtype=dtype) / dtype.type(steps)).reshape(shape)
+
+
+def arange_grad(g, stop, which):
+    """Adjoint of ``start`` (``which='start'``) or ``step`` in ``np.arange(start, stop,
+    step)``: every element moves with start, element k by k times step. With one
+    argument, ``np.arange(n)``, that argument is the stop: no derivative."""
+    g = np.asarray(g)
+    if which == "start":
+        return np.sum(g) if stop is not None else np.zeros((), dtype=_float(g))
+    return np.sum(g * np.arange(g.size, dtype=_float(g)))
+
+
+def arange_tangent(t, stop, ans, which):
+    """Tangent of ``np.arange(start, stop, step)`` along the tangent ``t`` of start or
+    step (see ``arange_grad``)."""
+    if which == "start":
+        return np.broadcast_to(t if stop is not None else 0.0 * t, np.shape(ans))
+    return t * np.arange(np.size(ans), dtype=_float(ans))
+
+
+def tensordot_letters(a, b, axes=2):
+    """einsum subscripts (a, b, result) for ``np.tensordot(a, b, axes)``."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if np.ndim(axes) == 0:
+        axes = (list(range(na - axes, na)), list(range(axes)))
+    left, right = axes
+    left = [left] if np.ndim(left) == 0 else list(left)
+    right = [right] if np.ndim(right) == 0 else list(right)
+    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    sa = [next(letters) for _ in range(na)]
+    sb = [next(letters) for _ in range(nb)]
+    for i, j in zip(left, right):
+        sb[j % nb] = sa[i % na]
+    shared = {i % na for i in left}
+    out = [c for k, c in enumerate(sa) if k not in shared] + \
+        [c for k, c in enumerate(sb) if k not in {j % nb for j in right}]
+    return "".join(sa), "".join(sb), "".join(out)
+
+
+def tensordot_grad_left(g, a, b, axes=2):
+    """Adjoint of ``a`` in ``np.tensordot(a, b, axes)``."""
+    sa, sb, out = tensordot_letters(a, b, axes)
+    return np.einsum(f"{out},{sb}->{sa}", g, b)
+
+
+def tensordot_grad_right(g, a, b, axes=2):
+    """Adjoint of ``b`` in ``np.tensordot(a, b, axes)``."""
+    sa, sb, out = tensordot_letters(a, b, axes)
+    return np.einsum(f"{sa},{out}->{sb}", a, g)
+
+
+def inner_grad_left(g, a, b):
+    """Adjoint of ``a`` in ``np.inner(a, b)`` (the last axes contracted)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(np.multiply(g, b), a)
+    return tensordot_grad_left(g, a, b, ([-1], [-1]))
+
+
+def inner_grad_right(g, a, b):
+    """Adjoint of ``b`` in ``np.inner(a, b)``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(np.multiply(g, a), b)
+    return tensordot_grad_right(g, a, b, ([-1], [-1]))
+
+
+def cross_grad_left(g, a, b):
+    """Adjoint of ``a`` in ``np.cross(a, b)`` (vectors along the last axis)."""
+    if np.shape(a)[-1] == 3 and np.shape(b)[-1] == 3:
+        return unbroadcast(np.cross(b, g), a)
+    if np.shape(a)[-1] == 2 and np.shape(b)[-1] == 2:  # the result is the z component
+        b = np.asarray(b)
+        return unbroadcast(np.stack([g * b[..., 1], -g * b[..., 0]], axis=-1), a)
+    raise ValueError("np.cross of a 2-vector and a 3-vector: no derivative rule")
+
+
+def cross_grad_right(g, a, b):
+    """Adjoint of ``b`` in ``np.cross(a, b)``."""
+    if np.shape(a)[-1] == 3 and np.shape(b)[-1] == 3:
+        return unbroadcast(np.cross(g, a), b)
+    if np.shape(a)[-1] == 2 and np.shape(b)[-1] == 2:
+        a = np.asarray(a)
+        return unbroadcast(np.stack([-g * a[..., 1], g * a[..., 0]], axis=-1), b)
+    raise ValueError("np.cross of a 2-vector and a 3-vector: no derivative rule")
+
+
+def split(ary, sections, axis=0):
+    """``np.split(ary, sections, axis)`` into equal pieces, as one array: the pieces
+    stacked along a new first axis. Generated code calls it for ``np.split`` so that
+    taking a piece (indexing an array) has an adjoint."""
+    return np.stack(np.split(ary, sections, axis))

@@ -4,11 +4,14 @@ Read a line as: the primitive, then its partial derivatives (elementwise) or
 its vector-Jacobian products (everything else). In templates ``x`` (or ``a``,
 ``b``) are the arguments, ``ans`` the result and ``g`` the result's adjoint;
 ``m.`` stands for the module the primitive comes from (``np.`` or ``math.``).
+Forward rules (``jvp``) read the tangents ``d<param>``, one term per parameter.
 Broadcasting is undone outside the rules (``transforms.reverse``), never here.
 
 Conventions at non-differentiable points follow JAX (docs/rules.md):
-d|x|/dx = 1 at 0; max/min split the gradient 1/2-1/2 at ties;
-d(x**p)/dp = 0 at x = 0.
+d|x|/dx = 1 at 0; max/min split the gradient 1/2-1/2 at ties, and a max or
+min reduction splits it equally among tied elements; d(x**p)/dp = 0 at x = 0.
+
+``docs/rules.md`` is generated from this table: ``python -m adcompiler.rules.doc``.
 """
 import builtins
 import math
@@ -19,7 +22,9 @@ import numpy as np
 
 import runtime
 import runtime.counting
-from .registry import PRIMS, Prim, REQUIRED, for_module, parse_params, register
+from ..errors import UnsupportedError
+from .registry import (DERIVED, PRIMS, REQUIRED, Params, Prim, derive, float_dtype,
+                       for_module, is_static, parse_params, register, static_value)
 
 _ELEMENTWISE_1 = "x"
 _ELEMENTWISE_2 = "a, b"
@@ -64,15 +69,47 @@ def _module(partials, module):
     return {k: for_module(v, module) for k, v in partials.items()}
 
 
+def _numpy(name):
+    """``np.linalg.norm`` for 'linalg.norm'."""
+    obj = np
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def elementwise(name, params, partials, *, methods=(), **rule):
+    """A NumPy elementwise function of several arguments: its partial derivatives."""
+    register(Prim(f"np.{name}", parse_params(params), ("call", f"np.{name}"), partials=partials,
+                  elementwise=True, kind="elementwise", **rule),
+             objects=[_numpy(name)], methods=methods)
+
+
 def linear(key, params, emit, vjp, *, objects=(), methods=(), attributes=(), wrt=("x",),
-           zero=()):
+           zero=(), **rule):
     """A function linear in ``wrt``: forward mode applies it to the tangent."""
-    register(Prim(key, parse_params(params), emit, vjp=vjp, linear=wrt, zero=zero),
+    register(Prim(key, parse_params(params), emit, vjp=vjp, linear=wrt, zero=zero,
+                  kind="linear", **rule),
              objects=objects, methods=methods, attributes=attributes)
 
 
+def np_linear(name, params, vjp, *, wrt=None, methods=(), **rule):
+    """A NumPy function linear in its first parameter (or in ``wrt``): its transpose."""
+    wrt = wrt or (parse_params(params)[0][0],)
+    vjp = vjp if isinstance(vjp, dict) else {wrt[0]: vjp}
+    linear(f"np.{name}", params, ("call", f"np.{name}"), vjp, objects=[_numpy(name)],
+           methods=methods, wrt=wrt, **rule)
+
+
+def np_other(name, params, vjp, jvp, *, methods=(), kind="other", **rule):
+    """A NumPy function neither elementwise nor linear: a vjp per parameter and a jvp,
+    a sum with one term per parameter."""
+    register(Prim(f"np.{name}", parse_params(params), ("call", f"np.{name}"), vjp=vjp, jvp=jvp,
+                  kind=kind, **rule),
+             objects=[_numpy(name)], methods=methods)
+
+
 def bilinear(key, params, emit, vjp, jvp, *, objects=(), methods=(), operator_=None):
-    register(Prim(key, parse_params(params), emit, vjp=vjp, jvp=jvp),
+    register(Prim(key, parse_params(params), emit, vjp=vjp, jvp=jvp, kind="bilinear"),
              objects=objects, methods=methods, operator=operator_)
 
 
@@ -85,6 +122,150 @@ def nondiff(key, params, emit, *, objects=(), methods=(), attributes=(), operato
 def opaque(key, params, emit, *, operator_=None, objects=()):
     """Known, but with no rule: an active argument is an error, not a zero."""
     register(Prim(key, parse_params(params), emit), operator=operator_, objects=objects)
+
+
+def helper(name, params, *, rule="opaque", **kw):
+    """A runtime helper that rules call (so generated code can be read again)."""
+    key, obj = f"runtime.{name}", getattr(runtime, name)
+    if rule == "nondiff":
+        nondiff(key, params, ("call", key), objects=[obj])
+    elif rule == "opaque":
+        opaque(key, params, ("call", key), objects=[obj])
+    elif rule == "linear":
+        linear(key, params, ("call", key), kw.pop("vjp"), objects=[obj], **kw)
+    else:
+        register(Prim(key, parse_params(params), ("call", key), kind=rule, **kw), objects=[obj])
+
+
+# ---- arguments the rules depend on (checked when a call is built) -------------------
+
+def _static(param, what):
+    def check(bound):
+        if not is_static(static_value(bound[param])):
+            return f"{param} must be {what} known when the function is compiled"
+    return check
+
+
+def _known_dtype(bound):
+    if float_dtype(bound["dtype"]) is None:
+        return ("dtype must be a real dtype known when the function is compiled (float, "
+                "np.float32, int): the derivative depends on it")
+
+
+def _int_dtype_has_no_derivative(prim, bound):
+    """A result of an integer or boolean dtype is piecewise constant."""
+    return derive(prim, "dtype=int", nondiff=True) if float_dtype(bound["dtype"]) is False \
+        else prim
+
+
+def _astype(prim, bound):
+    kind = float_dtype(bound["dtype"])
+    if kind is None:  # known only at run time: scale by 1 or 0 then
+        return derive(prim, "dtype", partials={"x": "runtime.cast_scale(dtype)"})
+    return _int_dtype_has_no_derivative(prim, bound)
+
+
+def _clip_bounds(prim, bound):
+    lower, upper = (static_value(bound[p]) is None for p in ("a_min", "a_max"))
+    if lower and not upper:
+        return derive(prim, "a_min=None", partials={"a": "runtime.greater_share(a_max, a)",
+                                                    "a_max": "runtime.greater_share(a, a_max)"})
+    if upper and not lower:
+        return derive(prim, "a_max=None", partials={"a": "runtime.greater_share(a, a_min)",
+                                                    "a_min": "runtime.greater_share(a_min, a)"})
+    return prim
+
+
+def _no_rule_unless(param, accept, **changes):
+    """A variant without a rule where ``accept(value of param)`` fails: an active
+    argument is then an error (np.split into unequal pieces, np.pad other than zeros)."""
+    def variant(prim, bound):
+        value = static_value(bound[param])
+        if is_static(value) and accept(value):
+            return prim
+        return derive(prim, f"{param}", vjp={}, linear=(), kind="no rule", **changes)
+    return variant
+
+
+_PIECEWISE_LINEAR_NORMS = (1, -1, 0, np.inf, -np.inf)
+
+
+def _norm_check(bound):
+    ord = static_value(bound["ord"])
+    if is_static(ord) and not (ord is None or ord in ("fro", "nuc") or
+                               isinstance(ord, (int, float)) and not isinstance(ord, bool)):
+        return "ord must be None, 'fro', 'nuc' or a number"
+
+
+def _norm_ord(prim, bound):
+    """Default and Frobenius norms: the rule above, differentiable again. The piecewise
+    linear norms: signs and shares of ties (second derivative zero). Others, or an
+    ord known only at run time (-np.inf is an operation here): a runtime helper."""
+    ord = static_value(bound["ord"])
+    if ord is None or ord == "fro":
+        return prim
+    share = "norm_share" if is_static(ord) and ord in _PIECEWISE_LINEAR_NORMS \
+        else "norm_partial"
+    ord = ord if is_static(ord) else "run time"
+    partial = f"runtime.{share}(x, ans, ord, axis, keepdims)"
+    return derive(prim, f"ord={ord!r}", vjp={"x": f"runtime.unreduce(g, x, axis, keepdims) * {partial}"},
+                  jvp=f"np.sum(dx * {partial}, axis, keepdims=keepdims)")
+
+
+def _einsum(prim, n, bound, loc):
+    """np.einsum specialized to its subscripts: the adjoint of each operand is an einsum
+    of the result's adjoint with the other operands."""
+    subscripts = static_value(bound["subscripts"])
+    if not isinstance(subscripts, str):
+        raise UnsupportedError("np.einsum needs its subscripts as a string known when the "
+                               "function is compiled", loc, "np.einsum",
+                               hint="write them as a literal: np.einsum('ij,jk->ik', a, b)")
+    key = f"np.einsum[{subscripts}]"
+    if key in DERIVED:
+        return DERIVED[key]
+    inputs, out = _einsum_parse(subscripts, n, loc)
+    names = [f"operands_{k}" for k in range(n)]
+    vjp = {}
+    for k, (spec, name) in enumerate(zip(inputs, names)):
+        others = [(s, m) for j, (s, m) in enumerate(zip(inputs, names)) if j != k]
+        seen = set(out).union(*(s for s, _ in others))
+        kept = "".join(c for c in spec if c in seen)
+        term = f"np.einsum({','.join([out] + [s for s, _ in others]) + '->' + kept!r}, g" + \
+            "".join(f", {m}" for _, m in others) + ")"
+        summed = tuple(i for i, c in enumerate(spec) if c not in seen)  # only in this operand
+        if summed:
+            term = f"np.broadcast_to(runtime.unbroadcast(np.expand_dims({term}, {summed}), " \
+                   f"{name}), np.shape({name}))"
+        else:
+            term = f"runtime.unbroadcast({term}, {name})"  # einsum broadcasts axes of one
+        vjp[name] = term
+    jvp = " + ".join("np.einsum(" + ", ".join([repr(subscripts)] + [
+        "d" + m if j == k else m for j, m in enumerate(names)]) + ")" for k in range(n))
+    params = Params([("subscripts", REQUIRED)] + [(m, REQUIRED) for m in names])
+    new = Prim(key, params, prim.emit, vjp=vjp, jvp=jvp, kind="other")
+    new.base = prim
+    DERIVED[key] = new
+    return new
+
+
+def _einsum_parse(subscripts, n, loc):
+    text = subscripts.replace(" ", "")
+    if "." in text:
+        raise UnsupportedError("np.einsum with an ellipsis (...) has no derivative rule here",
+                               loc, "np.einsum", hint="name every axis with a letter")
+    left, arrow, out = text.partition("->")
+    inputs = left.split(",")
+    if not arrow:  # implicit output: the letters seen once, in alphabetical order
+        out = "".join(sorted(c for c in set(left) - {","} if left.count(c) == 1))
+    if len(inputs) != n:
+        raise UnsupportedError(f"np.einsum subscripts {subscripts!r} name {len(inputs)} "
+                               f"operands, but {n} are given", loc, "np.einsum")
+    for spec in inputs:
+        if len(set(spec)) != len(spec):
+            raise UnsupportedError(f"np.einsum with a repeated index in one operand ({spec!r}, "
+                                   "a diagonal) has no derivative rule here", loc, "np.einsum",
+                                   hint="take the diagonal first: np.diagonal(x)")
+    return inputs, out
 
 
 # ---- elementwise, one argument ------------------------------------------------
@@ -113,8 +294,12 @@ unary("cbrt",    "1 / (3 * ans ** 2)",            math_name="cbrt" if hasattr(ma
 unary("square",  "2 * x")
 unary("reciprocal", "-ans ** 2")
 unary("abs",     "runtime.sign0(x)",              math_name="fabs", np_names=["abs", "absolute"])
+unary("fabs",    "runtime.sign0(x)")
 unary("negative", "-1")
 unary("positive", "1")
+unary("deg2rad", "m.pi / 180",                    np_names=["deg2rad", "radians"])
+unary("rad2deg", "180 / m.pi",                    np_names=["rad2deg", "degrees"])
+unary("sinc",    "np.where(x == 0, 0.0, (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))")
 unary("erf",     "2 / math.sqrt(math.pi) * math.exp(-x ** 2)", numpy=False, math_name="erf")
 
 # ---- elementwise, two arguments -------------------------------------------------
@@ -130,18 +315,40 @@ binary("truediv", "1 / b",                    "-ans / b",
        operator_=gast.Div, fold=operator.truediv)
 binary("pow", "b * a ** (b - 1)",             "ans * runtime.log0(a)",
        np_names=["power"], math_name="pow", operator_=gast.Pow, fold=operator.pow)
+binary(None, "b * np.float_power(a, b - 1)",  "ans * runtime.log0(a)",
+       np_names=["float_power"])
 binary("mod", "1",                            "-np.floor(a / b)",
        np_names=["mod"], operator_=gast.Mod, fold=operator.mod)
+binary(None, "1",                             "-np.trunc(a / b)",
+       np_names=["fmod"])
 binary(None, "runtime.greater_share(a, b)", "runtime.greater_share(b, a)",
-       np_names=["maximum", "fmax"], builtin="max")
+       np_names=["maximum"], builtin="max")
 binary(None, "runtime.greater_share(b, a)", "runtime.greater_share(a, b)",
-       np_names=["minimum", "fmin"], builtin="min")
+       np_names=["minimum"], builtin="min")
+binary(None, "runtime.fmax_share(a, b)",      "1 - runtime.fmax_share(a, b)",
+       np_names=["fmax"])
+binary(None, "runtime.fmin_share(a, b)",      "1 - runtime.fmin_share(a, b)",
+       np_names=["fmin"])
 binary("arctan2", "b / (a ** 2 + b ** 2)",    "-a / (a ** 2 + b ** 2)",
        np_names=["arctan2"], math_name="atan2")
-binary("hypot", "a / ans",                    "b / ans",
+binary("hypot", "np.where(ans == 0, 0.5, a / np.where(ans == 0, 1.0, ans))",
+                "np.where(ans == 0, 0.5, b / np.where(ans == 0, 1.0, ans))",
        np_names=["hypot"])
 binary("logaddexp", "np.exp(a - ans)",        "np.exp(b - ans)",
        np_names=["logaddexp"])
+binary("logaddexp2", "np.exp2(a - ans)",      "np.exp2(b - ans)",
+       np_names=["logaddexp2"])
+
+# ---- elementwise, other ------------------------------------------------------------
+# name        params            partial derivatives
+elementwise("copysign", "a, b", {"a": "runtime.sign0(a) * np.where(np.signbit(b), -1.0, 1.0)"},
+            zero=("b",))
+# clip(a, lo, hi) is minimum(maximum(a, lo), hi), as in JAX: 1/2 at either bound
+elementwise("clip", "a, a_min, a_max",
+            {"a": "runtime.greater_share(a, a_min) * runtime.greater_share(a_max, np.maximum(a, a_min))",
+             "a_min": "runtime.greater_share(a_min, a) * runtime.greater_share(a_max, np.maximum(a, a_min))",
+             "a_max": "runtime.greater_share(np.maximum(a, a_min), a_max)"},
+            methods=["clip"], variant=_clip_bounds)
 
 register(Prim("neg", parse_params("x"), ("unop", gast.USub), partials={"x": "-1"},
               elementwise=True, fold=operator.neg), operator=gast.USub)
@@ -157,21 +364,65 @@ register(Prim("np.where", parse_params("condition, a, b"), ("call", "np.where"),
 register(Prim("copy", parse_params("x"), ("call", "np.copy"), partials={"x": "1"},
               elementwise=True), objects=[np.copy], methods=["copy"])
 register(Prim("astype", parse_params("x, dtype"), ("method", "astype"), partials={"x": "1"},
-              elementwise=True), methods=["astype"])
+              elementwise=True, variant=_astype), methods=["astype"])
 
-# ---- linear: reductions and shapes (forward mode applies them to tangents) ------
+# ---- linear: reductions (forward mode applies them to tangents) ---------------------
 # key            signature                     vjp of x
-linear("np.sum",  "x, axis=None, keepdims=False", ("call", "np.sum"),
-       {"x": "runtime.unreduce(g, x, axis, keepdims)"}, objects=[np.sum], methods=["sum"])
-linear("np.mean", "x, axis=None, keepdims=False", ("call", "np.mean"),
-       {"x": "runtime.unreduce_mean(g, x, axis, keepdims)"}, objects=[np.mean], methods=["mean"])
-linear("np.reshape", "x, shape", ("call", "np.reshape"),
-       {"x": "np.reshape(g, np.shape(x))"}, objects=[np.reshape], methods=["reshape"])
-linear("np.transpose", "x, axes=None", ("call", "np.transpose"),
-       {"x": lambda args: "np.transpose(g)" if _is_none(args["axes"])
-        else "np.transpose(g, np.argsort(axes))"},
-       objects=[np.transpose], methods=["transpose"])
+np_linear("sum",    "a, axis=None, *, keepdims=False", "runtime.unreduce(g, a, axis, keepdims)",
+          methods=["sum"])
+np_linear("mean",   "a, axis=None, *, keepdims=False", "runtime.unreduce_mean(g, a, axis, keepdims)",
+          methods=["mean"])
+np_linear("cumsum", "a, axis=None",                    "runtime.uncumsum(g, a, axis)",
+          methods=["cumsum"])
+np_linear("trace",  "a, offset=0, axis1=0, axis2=1",   "runtime.untrace(g, a, offset, axis1, axis2)",
+          methods=["trace"])
+np_linear("diff",   "a, n=1, axis=-1",                 "runtime.undiff(g, a, n, axis)")
+
+# ---- linear: shapes -----------------------------------------------------------------
+np_linear("reshape",     "a, shape",                 "np.reshape(g, np.shape(a))", methods=["reshape"])
+np_linear("transpose",   "a, axes=None",
+          lambda args: "np.transpose(g)" if _is_none(args["axes"])
+          else "np.transpose(g, np.argsort(axes))", methods=["transpose"])
 linear("T", "x", ("attr", "T"), {"x": "g.T"}, attributes=["T"])
+np_linear("swapaxes",    "a, axis1, axis2",          "np.swapaxes(g, axis1, axis2)",
+          methods=["swapaxes"])
+np_linear("moveaxis",    "a, source, destination",   "np.moveaxis(g, destination, source)")
+np_linear("squeeze",     "a, axis=None",             "np.reshape(g, np.shape(a))", methods=["squeeze"])
+np_linear("expand_dims", "a, axis",                  "np.reshape(g, np.shape(a))")
+np_linear("ravel",       "a",                        "np.reshape(g, np.shape(a))", methods=["ravel"])
+linear("flatten", "a", ("method", "flatten"), {"a": "np.reshape(g, np.shape(a))"},
+       methods=["flatten"], wrt=("a",))
+linear("item", "a", ("method", "item"), {"a": "np.reshape(g, np.shape(a))"},
+       methods=["item"], wrt=("a",))
+np_linear("atleast_1d",  "arys",                     "np.reshape(g, np.shape(arys))")
+np_linear("atleast_2d",  "arys",                     "np.reshape(g, np.shape(arys))")
+np_linear("atleast_3d",  "arys",                     "np.reshape(g, np.shape(arys))")
+np_linear("broadcast_to", "array, shape",            "runtime.unbroadcast(g, array)")
+np_linear("flip",        "m, axis=None",             "np.flip(g, axis)")
+np_linear("fliplr",      "m",                        "np.fliplr(g)")
+np_linear("flipud",      "m",                        "np.flipud(g)")
+np_linear("rot90",       "m, k=1, axes=(0, 1)",      "np.rot90(g, -k, axes)")
+np_linear("roll",        "a, shift, axis=None",      "np.roll(g, np.negative(shift), axis)")
+np_linear("tile",        "A, reps",                  "runtime.untile(g, A, reps)")
+np_linear("repeat",      "a, repeats, axis=None",    "runtime.unrepeat(g, a, repeats, axis)",
+          methods=["repeat"])
+np_linear("take",        "a, indices, axis=None",    "runtime.untake(g, a, indices, axis)",
+          methods=["take"])
+np_linear("diagonal",    "a, offset=0, axis1=0, axis2=1",
+          "runtime.undiagonal(g, a, offset, axis1, axis2)", methods=["diagonal"])
+np_linear("diag",        "v, k=0",                   "runtime.undiag(g, v, k)")
+np_linear("tril",        "m, k=0",                   "runtime.unbroadcast(np.tril(g, k), m)")
+np_linear("triu",        "m, k=0",                   "runtime.unbroadcast(np.triu(g, k), m)")
+np_linear("pad",         "array, pad_width, mode='constant'", "runtime.unpad(g, array, pad_width)",
+          variant=_no_rule_unless("mode", lambda mode: mode == "constant"))
+# equal pieces, computed as one array (runtime.split) so that a piece has an adjoint
+linear("np.split", "ary, indices_or_sections, axis=0", ("call", "runtime.split"),
+       {"ary": "runtime.unsplit(g, ary, axis)"}, objects=[np.split], wrt=("ary",),
+       variant=_no_rule_unless("indices_or_sections",
+                               lambda k: isinstance(k, int) and not isinstance(k, bool),
+                               emit=("call", "np.split")))
+np_linear("asarray",     "a, dtype=None",            "g", check=_known_dtype,
+          variant=_int_dtype_has_no_derivative)
 linear("getitem", "x, index", ("getitem",), {"x": "runtime.unindex(g, x, index)"})
 # x[index] = v, as a value: the old elements get no gradient, v gets the slot's
 linear("runtime.setitem", "x, index, v", ("call", "runtime.setitem"),
@@ -179,10 +430,75 @@ linear("runtime.setitem", "x, index, v", ("call", "runtime.setitem"),
        objects=[runtime.setitem], wrt=("x", "v"))
 linear("runtime.zero_at", "t, index", ("call", "runtime.zero_at"),
        {"t": "runtime.zero_at(g, index)"}, objects=[runtime.zero_at], wrt=("t",))
-linear("np.broadcast_to", "x, shape", ("call", "np.broadcast_to"),
-       {"x": "runtime.unbroadcast(g, x)"}, objects=[np.broadcast_to])
 
-# ---- bilinear products ----------------------------------------------------------
+# ---- linear: sequences of arrays ----------------------------------------------------
+# A list display is taken apart (ir/build.py sequence_call): in `element`, the
+# sequence's name stands for one element, `i` for its position and `shapes` for
+# the shapes of all elements.
+# name        signature               vjp of one element
+np_linear("array",        "object, dtype=None", "g", sequence="object", element="g[i]",
+          check=_known_dtype, variant=_int_dtype_has_no_derivative)
+np_linear("stack",        "arrays, axis=0",     "np.moveaxis(g, axis, 0)", sequence="arrays",
+          element="np.take(g, i, axis)")
+np_linear("concatenate",  "arrays, axis=0",     {}, wrt=("arrays",), sequence="arrays",
+          element="np.reshape(g[runtime.concat_piece(shapes, i, axis)], np.shape(arrays))")
+np_linear("hstack",       "tup",                {}, wrt=("tup",), sequence="tup",
+          element="np.reshape(g[runtime.hstack_piece(shapes, i)], np.shape(tup))")
+np_linear("vstack",       "tup",                {}, wrt=("tup",), sequence="tup",
+          element="np.reshape(g[runtime.vstack_piece(shapes, i)], np.shape(tup))")
+np_linear("column_stack", "tup",                {}, wrt=("tup",), sequence="tup",
+          element="np.reshape(g[runtime.column_stack_piece(shapes, i)], np.shape(tup))")
+
+# ---- constructors: differentiable in the values they fill in ---------------------
+np_linear("full",      "shape, fill_value, dtype=None", {"fill_value": "runtime.unbroadcast(g, fill_value)"},
+          wrt=("fill_value",), zero=("shape",), check=_known_dtype,
+          variant=_int_dtype_has_no_derivative)
+# full_like's dtype is a's unless given: an integer result has no derivative
+np_other("full_like",  "a, fill_value, dtype=None",
+         {"fill_value": "runtime.unbroadcast(g * runtime.cast_scale(ans.dtype), fill_value)"},
+         "np.broadcast_to(dfill_value * runtime.cast_scale(ans.dtype), np.shape(ans))",
+         zero=("a",), check=_known_dtype, variant=_int_dtype_has_no_derivative)
+np_other("linspace",   "start, stop, num=50, endpoint=True, *, axis=0",
+         {"start": "runtime.unbroadcast(np.sum(g * (1 - runtime.linspace_fraction(ans, num, endpoint, axis)), axis), start)",
+          "stop": "runtime.unbroadcast(np.sum(g * runtime.linspace_fraction(ans, num, endpoint, axis), axis), stop)"},
+         "np.broadcast_to(np.expand_dims(dstart, axis) * (1 - runtime.linspace_fraction(ans, num, endpoint, axis)), np.shape(ans))"
+         " + np.broadcast_to(np.expand_dims(dstop, axis) * runtime.linspace_fraction(ans, num, endpoint, axis), np.shape(ans))",
+         zero=("num",))
+# the values are start + k * step: stop only decides how many
+np_other("arange",     "start, stop=None, step=1, *, dtype=None",
+         {"start": "runtime.arange_grad(g, stop, 'start')", "step": "runtime.arange_grad(g, stop, 'step')"},
+         "runtime.arange_tangent(dstart, stop, ans, 'start') + runtime.arange_tangent(dstep, stop, ans, 'step')",
+         zero=("stop",), check=_known_dtype, variant=_int_dtype_has_no_derivative)
+
+# ---- reductions that are not linear -------------------------------------------------
+# name    signature                              vjp of a / jvp
+_EXTREMUM = ({"a": "runtime.unreduce(g, a, axis, keepdims) * runtime.extremum_share(a, ans, axis, keepdims)"},
+             "np.sum(da * runtime.extremum_share(a, ans, axis, keepdims), axis, keepdims=keepdims)")
+for _name in ("max", "min", "amax", "amin"):
+    np_other(_name, "a, axis=None, *, keepdims=False", *_EXTREMUM,
+             methods=[_name] if _name in ("max", "min") else [])
+np_other("ptp",  "a, axis=None, *, keepdims=False",
+         {"a": "runtime.unreduce(g, a, axis, keepdims) * runtime.ptp_share(a, axis)"},
+         "np.sum(da * runtime.ptp_share(a, axis), axis, keepdims=keepdims)")
+np_other("prod", "a, axis=None, *, keepdims=False",
+         {"a": "runtime.unreduce(g, a, axis, keepdims) * runtime.prod_others(a, axis)"},
+         "np.sum(da * runtime.prod_others(a, axis), axis, keepdims=keepdims)", methods=["prod"])
+np_other("var",  "a, axis=None, *, ddof=0, keepdims=False",
+         {"a": "runtime.unreduce(g, a, axis, keepdims) * (2 * (a - np.mean(a, axis, keepdims=True)) / runtime.dof(a, axis, ddof))"},
+         "np.sum(da * (a - np.mean(a, axis, keepdims=True)), axis, keepdims=keepdims) * (2 / runtime.dof(a, axis, ddof))",
+         methods=["var"], zero=("ddof",))
+np_other("std",  "a, axis=None, *, ddof=0, keepdims=False",
+         {"a": "runtime.unreduce(g / ans, a, axis, keepdims) * ((a - np.mean(a, axis, keepdims=True)) / runtime.dof(a, axis, ddof))"},
+         "np.sum(da * (a - np.mean(a, axis, keepdims=True)), axis, keepdims=keepdims) / (runtime.dof(a, axis, ddof) * ans)",
+         methods=["std"], zero=("ddof",))
+np_other("cumprod", "a, axis=None", {"a": "runtime.cumprod_grad(g, a, axis)"},
+         "runtime.cumprod_tangent(da, a, axis)", methods=["cumprod"])
+np_other("sort", "a, axis=-1", {"a": "runtime.unsort(g, a, axis)"}, "runtime.sort_tangent(da, a, axis)")
+np_other("linalg.norm", "x, ord=None, axis=None, keepdims=False",
+         {"x": "runtime.unreduce(g / ans, x, axis, keepdims) * x"},
+         "np.sum(dx * x, axis, keepdims=keepdims) / ans", check=_norm_check, variant=_norm_ord)
+
+# ---- products --------------------------------------------------------------------------
 # key        vjp of a / vjp of b                                    jvp
 bilinear("matmul", "a, b", ("binop", gast.MatMult),
          {"a": "runtime.matmul_grad_left(g, a, b)", "b": "runtime.matmul_grad_right(g, a, b)"},
@@ -193,6 +509,44 @@ bilinear("np.matmul", "a, b", ("call", "np.matmul"),
 bilinear("np.dot", "a, b", ("call", "np.dot"),
          {"a": "runtime.dot_grad_left(g, a, b)", "b": "runtime.dot_grad_right(g, a, b)"},
          "np.dot(da, b) + np.dot(a, db)", objects=[np.dot], methods=["dot"])
+np_other("inner", "a, b",
+         {"a": "runtime.inner_grad_left(g, a, b)", "b": "runtime.inner_grad_right(g, a, b)"},
+         "np.inner(da, b) + np.inner(a, db)", kind="bilinear")
+np_other("outer", "a, b",
+         {"a": "np.reshape(np.dot(g, np.ravel(b)), np.shape(a))",
+          "b": "np.reshape(np.dot(np.ravel(a), g), np.shape(b))"},
+         "np.outer(da, b) + np.outer(a, db)", kind="bilinear")
+np_other("vdot", "a, b",
+         {"a": "np.reshape(g * np.ravel(b), np.shape(a))", "b": "np.reshape(g * np.ravel(a), np.shape(b))"},
+         "np.vdot(da, b) + np.vdot(a, db)", kind="bilinear")
+np_other("tensordot", "a, b, axes=2",
+         {"a": "runtime.tensordot_grad_left(g, a, b, axes)", "b": "runtime.tensordot_grad_right(g, a, b, axes)"},
+         "np.tensordot(da, b, axes) + np.tensordot(a, db, axes)", kind="bilinear")
+np_other("cross", "a, b",
+         {"a": "runtime.cross_grad_left(g, a, b)", "b": "runtime.cross_grad_right(g, a, b)"},
+         "np.cross(da, b) + np.cross(a, db)", kind="bilinear")
+# specialized to the subscripts of each call: the adjoints are einsums too
+np_other("einsum", "subscripts, *operands", {}, None, sequence="operands", specialize=_einsum,
+         kind="multilinear")
+
+# ---- linear algebra -----------------------------------------------------------------------
+_SOLVED = "np.linalg.solve(np.swapaxes(a, -1, -2), runtime.to_columns(g, b))"  # a^-T g
+np_other("linalg.inv", "a", {"a": "-(np.swapaxes(ans, -1, -2) @ g @ np.swapaxes(ans, -1, -2))"},
+         "-(ans @ da @ ans)")
+np_other("linalg.solve", "a, b",
+         {"a": f"runtime.unbroadcast(-({_SOLVED} @ np.swapaxes(runtime.to_columns(ans, b), -1, -2)), a)",
+          "b": f"runtime.unbroadcast(runtime.from_columns({_SOLVED}, b), b)"},
+         "np.linalg.solve(a, db) + -runtime.from_columns(np.linalg.solve(a, da @ runtime.to_columns(ans, b)), b)")
+# the cofactor matrix, exact where a is singular (as JAX)
+np_other("linalg.det", "a", {"a": "np.expand_dims(g, (-2, -1)) * runtime.cofactor(a)"},
+         "np.sum(da * runtime.cofactor(a), (-2, -1))")
+# (sign, log|det|): the sign is piecewise constant; the adjoint of the pair is stacked
+np_other("linalg.slogdet", "a",
+         {"a": "np.expand_dims(g[1], (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)"},
+         "(np.zeros_like(ans[0]), np.trace(np.linalg.solve(a, da), axis1=-2, axis2=-1))")
+# NumPy reads only the lower triangle of a: the gradient is lower triangular
+np_other("linalg.cholesky", "a", {"a": "runtime.cholesky_grad(g, ans)"},
+         "runtime.cholesky_tangent(da, ans)")
 
 # ---- runtime helpers that generated code calls (so it can be differentiated again)
 linear("runtime.unbroadcast", "t, x", ("call", "runtime.unbroadcast"),
@@ -221,14 +575,65 @@ linear("runtime.counting.counted", "name, value", ("call", "runtime.counting.cou
        {"value": "g"}, objects=[runtime.counting.counted], wrt=("value",))
 # adjoints of products: bilinear in the adjoint and the other factor; the factor
 # being differentiated is read only for its shape (forward rules serve Hessians)
-for _helper, _shape, _other in [("matmul_grad_left", "a", "b"), ("matmul_grad_right", "b", "a"),
-                                ("dot_grad_left", "a", "b"), ("dot_grad_right", "b", "a")]:
+for _helper, _shape, _other, _extra in [
+        ("matmul_grad_left", "a", "b", ""), ("matmul_grad_right", "b", "a", ""),
+        ("dot_grad_left", "a", "b", ""), ("dot_grad_right", "b", "a", ""),
+        ("inner_grad_left", "a", "b", ""), ("inner_grad_right", "b", "a", ""),
+        ("cross_grad_left", "a", "b", ""), ("cross_grad_right", "b", "a", ""),
+        ("tensordot_grad_left", "a", "b", ", axes"), ("tensordot_grad_right", "b", "a", ", axes")]:
     _call = f"runtime.{_helper}"
-    _args = "t, a, b"
-    register(Prim(_call, parse_params(_args), ("call", _call), zero=(_shape,),
-                  jvp=f"{_call}(dt, a, b) + {_call}(t, " +
-                      ("da, b)" if _other == "a" else "a, db)")),
+    _args = "t, a, b" + _extra
+    register(Prim(_call, parse_params(_args), ("call", _call), zero=(_shape,), kind="bilinear",
+                  jvp=f"{_call}(dt, a, b{_extra}) + {_call}(t, " +
+                      ("da, b" if _other == "a" else "a, db") + f"{_extra})"),
              objects=[getattr(runtime, _helper)])
+# transposes of the shape functions above: each other's vjp
+helper("uncumsum",   "t, x, axis",                   rule="linear", vjp={"t": "np.cumsum(g, axis)"},
+       wrt=("t",), zero=("x",))
+helper("untrace",    "t, x, offset, axis1, axis2",   rule="linear",
+       vjp={"t": "np.trace(g, offset, axis1, axis2)"}, wrt=("t",), zero=("x",))
+helper("undiagonal", "t, x, offset, axis1, axis2",   rule="linear",
+       vjp={"t": "np.diagonal(g, offset, axis1, axis2)"}, wrt=("t",), zero=("x",))
+helper("undiag",     "t, v, k",                      rule="linear", vjp={"t": "np.diag(g, k)"},
+       wrt=("t",), zero=("v",))
+helper("undiff",     "t, x, n, axis",                rule="linear", vjp={"t": "np.diff(g, n, axis)"},
+       wrt=("t",), zero=("x",))
+helper("untile",     "t, x, reps",                   rule="linear", vjp={"t": "np.tile(g, reps)"},
+       wrt=("t",), zero=("x",))
+helper("unrepeat",   "t, x, repeats, axis",          rule="linear",
+       vjp={"t": "np.repeat(g, repeats, axis)"}, wrt=("t",), zero=("x",))
+helper("untake",     "t, x, indices, axis",          rule="linear",
+       vjp={"t": "np.take(g, indices, axis)"}, wrt=("t",), zero=("x",))
+helper("unpad",      "t, x, pad_width",              rule="linear",
+       vjp={"t": "np.pad(g, pad_width)"}, wrt=("t",), zero=("x",))
+helper("unsort",     "t, x, axis",                   rule="linear",
+       vjp={"t": "runtime.sort_tangent(g, x, axis)"}, wrt=("t",), zero=("x",))
+helper("sort_tangent", "t, x, axis",                 rule="linear",
+       vjp={"t": "runtime.unsort(g, x, axis)"}, wrt=("t",), zero=("x",))
+helper("split",      "ary, sections, axis",          rule="linear",
+       vjp={"ary": "runtime.unsplit(g, ary, axis)"}, wrt=("ary",))
+helper("unsplit",    "t, x, axis",                   rule="linear",
+       vjp={"t": "runtime.split(g, np.shape(t)[0], axis)"}, wrt=("t",), zero=("x",))
+helper("to_columns", "t, b",                         rule="linear",
+       vjp={"t": "runtime.from_columns(g, b)"}, wrt=("t",), zero=("b",))
+helper("from_columns", "t, b",                       rule="linear",
+       vjp={"t": "runtime.to_columns(g, b)"}, wrt=("t",), zero=("b",))
+# piecewise constant: zero derivative
+for _name, _params in [("fmax_share", "a, b"), ("fmin_share", "a, b"), ("cast_scale", "dtype"),
+                       ("extremum_share", "x, ans, axis, keepdims"), ("ptp_share", "x, axis"),
+                       ("dof", "x, axis, ddof"), ("norm_share", "x, ans, ord, axis, keepdims"),
+                       ("linspace_fraction", "ans, num, endpoint, axis"),
+                       ("concat_piece", "shapes, i, axis"), ("hstack_piece", "shapes, i"),
+                       ("vstack_piece", "shapes, i"), ("column_stack_piece", "shapes, i")]:
+    helper(_name, _params, rule="nondiff")
+# no rule of their own: differentiating them (a second derivative) is an error
+for _name, _params in [("prod_others", "x, axis"), ("cumprod_grad", "g, x, axis"),
+                       ("cumprod_tangent", "t, x, axis"), ("cofactor", "a"),
+                       ("cholesky_grad", "g, L"), ("cholesky_tangent", "t, L"),
+                       ("norm_partial", "x, ans, ord, axis, keepdims"),
+                       ("arange_grad", "g, stop, which"),
+                       ("arange_tangent", "t, stop, ans, which")]:
+    helper(_name, _params)
 
 # ---- zero derivative: comparisons, integer and shape valued functions -----------
 for _cls, _key, _fold in [(gast.Lt, "lt", operator.lt), (gast.LtE, "le", operator.le),
@@ -241,12 +646,19 @@ for _cls, _key, _fold in [(gast.Lt, "lt", operator.lt), (gast.LtE, "le", operato
 nondiff("not", "*", ("unop", gast.Not), operator_=gast.Not)
 PRIMS["not"].fold = operator.not_
 nondiff("floordiv", "*", ("binop", gast.FloorDiv), operator_=gast.FloorDiv)
-for _name in ("sign", "floor", "ceil", "round", "rint", "trunc", "argmax", "argmin",
-              "shape", "ndim", "size", "zeros_like", "ones_like", "isnan", "isinf",
-              "isfinite", "floor_divide"):
+_NONDIFF_METHODS = ("argmax", "argmin", "round", "argsort", "any", "all", "nonzero")
+for _name in ("sign", "floor", "ceil", "round", "around", "rint", "trunc", "fix", "heaviside",
+              "signbit", "argmax", "argmin", "argsort", "searchsorted", "argwhere",
+              "flatnonzero", "nonzero", "count_nonzero", "shape", "ndim", "size",
+              "isnan", "isinf", "isfinite", "isclose", "allclose", "array_equal", "any", "all",
+              "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
+              "logical_and", "logical_or", "logical_not", "logical_xor", "floor_divide",
+              # constructors: their values do not depend on their (shape) arguments
+              "zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like", "eye",
+              "identity", "tri"):
     nondiff(f"np.{_name}", "*", ("call", f"np.{_name}"),
             objects=[getattr(np, _name)],
-            methods=[_name] if _name in ("argmax", "argmin", "round") else ())
+            methods=[_name] if _name in _NONDIFF_METHODS else ())
 for _name in ("len", "int", "round", "bool", "print", "isinstance", "range"):
     nondiff(_name, "*", ("call", _name), objects=[getattr(builtins, _name)])
 # their items are the values themselves: only the loop forms the builder knows
@@ -258,7 +670,7 @@ for _name in ("floor", "ceil", "trunc", "isnan", "isinf", "isfinite"):
 for _attr in ("shape", "ndim", "size", "dtype"):
     nondiff(f"attr.{_attr}", "x", ("attr", _attr), attributes=[_attr])
 
-# ---- known, but not differentiable through (containers come with issue #5) ------
+# ---- known, but not differentiable through ---------------------------------------------
 opaque("tuple", "*", ("tuple",))
 opaque("list", "*", ("list",))
 opaque("and", "*", ("boolop", gast.And))
@@ -278,4 +690,4 @@ def _is_none(operand):
     return isinstance(operand, Const) and operand.value is None
 
 
-del _cls, _key, _fold, _name, _attr, _helper, _shape, _other, _call, _args
+del _cls, _key, _fold, _name, _attr, _helper, _shape, _other, _call, _args, _extra, _params
