@@ -87,13 +87,14 @@ class _Namespace(dict):
         return self._user[key]
 
 
-def compile_derivative(fn, kind, wrt, optimize=True, structures=None, scalars=(),
+def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
                        counting=False, tangent_wrt=None):
     """The cached ``Compiled`` derivative of ``fn``.
 
     ``wrt`` are parameter positions; with container arguments (``structures``)
     the generated function takes their leaves, and differentiates with respect
-    to every leaf of each ``wrt`` parameter. Kind ``"primal"`` is ``fn`` itself
+    to every leaf of each ``wrt`` parameter. ``shapes`` are those of the
+    (flattened) arguments it is compiled for (``argument_shapes``). Kind ``"primal"`` is ``fn`` itself
     as adcompiler sees it; ``counting`` makes the variant whose operations
     ``runtime.counting`` counts (``transforms.counting``). Kind ``"grad_jvp"`` is
     forward mode (with respect to ``tangent_wrt``) over the reverse-mode IR of
@@ -102,7 +103,7 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, scalars=()
     if not inspect.isfunction(fn):
         parse_function(fn)  # refuses it, with a message that says why
     per_fn = _derivative_cache.setdefault(fn, {})
-    key = (kind, wrt, optimize, structures, scalars) + (("counting",) if counting else ()) \
+    key = (kind, wrt, optimize, structures, shapes) + (("counting",) if counting else ()) \
         + ((tangent_wrt,) if tangent_wrt is not None else ())
     if key in per_fn:
         return per_fn[key]
@@ -119,18 +120,18 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, scalars=()
                         tangent_default=1.0).run()
     elif kind == "grad_jvp":  # d/dt grad f(x + t v): from the IR of the gradient, not its
         # text, whose branches read values of the forward branch on the same condition
-        gradient = Reverse(work, wrt, name=f"grad_{work.name}", scalars=scalars).run()
+        gradient = Reverse(work, wrt, name=f"grad_{work.name}", shapes=shapes).run()
         verify(gradient)
         ir_fn = Forward(gradient, tangent_wrt, name=f"d_grad_{work.name}", return_value=False,
                         tangent_default=1.0).run()
     elif kind == "grad_only":  # the gradient alone, as code
-        ir_fn = Reverse(work, wrt, name=f"grad_{work.name}", scalars=scalars).run()
+        ir_fn = Reverse(work, wrt, name=f"grad_{work.name}", shapes=shapes).run()
     elif kind == "vjp":
         ir_fn = Reverse(work, wrt, seed_default=None, name=f"vjp_{work.name}",
-                        scalars=scalars).run()
+                        shapes=shapes).run()
     else:
         ir_fn = Reverse(work, wrt, return_value=True, name=f"grad_{work.name}",
-                        scalars=scalars).run()
+                        shapes=shapes).run()
     verify(ir_fn)
     if optimize:
         run_passes(ir_fn)
@@ -144,10 +145,21 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, scalars=()
     return compiled
 
 
-def _is_scalar(value):
-    """A number, whose shape () lets the compiler drop unbroadcast around it."""
-    return isinstance(value, (int, float, np.number)) or \
-        isinstance(value, np.ndarray) and value.ndim == 0
+def argument_shapes(args):
+    """The shapes a derivative is compiled for: each argument's, () for a number,
+    None for any other object. Known shapes let the compiler drop ``unbroadcast``
+    where an operand has the shape of the result, and keep shapes off the tape."""
+    return tuple(a.shape if type(a) is np.ndarray else
+                 () if isinstance(a, (int, float, np.number)) else None for a in args)
+
+
+# a function called with more argument shapes than this gets one derivative for them all
+MAX_SPECIALIZATIONS = 8
+
+
+def _general(shapes):
+    """``shapes`` with array shapes forgotten: a derivative for any array shape."""
+    return tuple(() if s == () else None for s in shapes)
 
 
 def leaf_positions(structures, wrt):
@@ -201,16 +213,17 @@ class _Derivative:
         functools.update_wrapper(self, fn)
 
     _structures = None   # of the container arguments of the last call
-    _scalars = ()        # positions of the (flattened) arguments that were scalars
+    _shapes = ()         # of the (flattened) arguments of the last call (argument_shapes)
+    _seen_shapes = None  # the argument shapes compiled for so far
 
     @property
     def compiled(self):
         return compile_derivative(self.fn, self.kind, self.wrt, self.optimize,
-                                  self._structures, self._scalars)
+                                  self._structures, self._shapes)
 
     def _flat(self, args):
         """Container arguments flattened to their leaves; what the derivative is
-        compiled for (container structures, which arguments are scalars) remembered."""
+        compiled for (container structures, argument shapes) remembered."""
         structures = tuple(structure(a) if is_container(a) else None for a in args)
         if any(st is not None for st in structures):
             self._structures = structures
@@ -218,7 +231,16 @@ class _Derivative:
                     for leaf in (flatten(a) if st is not None else [a])]
         else:
             self._structures = None
-        self._scalars = tuple(i for i, a in enumerate(args) if _is_scalar(a))
+        shapes = argument_shapes(args)
+        seen = self._seen_shapes
+        if seen is None:
+            seen = self._seen_shapes = set()
+        if shapes not in seen:
+            if len(seen) >= MAX_SPECIALIZATIONS:
+                shapes = _general(shapes)
+            else:
+                seen.add(shapes)
+        self._shapes = shapes
         for a in args:
             if np.iscomplexobj(a):
                 raise UnsupportedError(
@@ -288,7 +310,7 @@ class GradFunction(_ValueAndGrad):
         """In forward mode, the jvp code the forward passes run (what ``.source`` shows)."""
         kind = "jvp" if self.mode == "forward" else self.kind
         return compile_derivative(self.fn, kind, self.wrt, self.optimize,
-                                  self._structures, self._scalars)
+                                  self._structures, self._shapes)
 
     def __call__(self, *args, **kwargs):
         if self.mode == "forward":
@@ -304,7 +326,7 @@ class GradFunction(_ValueAndGrad):
             raise UnsupportedError("a derivative of a gradient with container arguments",
                                    construct="higher-order derivative")
         return compile_derivative(self.fn, "grad_only", self.wrt, self.optimize, None,
-                                  self._scalars).function
+                                  self._shapes).function
 
 
 class HigherGrad:
@@ -340,7 +362,7 @@ class HigherGrad:
                     construct="higher-order derivative",
                     hint="differentiate with respect to one argument at a time")
             return compile_derivative(self.fn, "grad_jvp", inner.wrt, inner.optimize, None,
-                                      inner._scalars, tangent_wrt=(wrt,))
+                                      inner._shapes, tangent_wrt=(wrt,))
         if len(inner.wrt) != 1:
             raise UnsupportedError("a derivative of a derivative taken with respect to "
                                    "several arguments", construct="higher-order derivative",

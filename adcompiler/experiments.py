@@ -130,15 +130,15 @@ class Methods:
     """
 
     def __init__(self, problem, args):
-        from .api import _is_scalar, compile_derivative
+        from .api import argument_shapes, compile_derivative
         self.problem, self.args = problem, tuple(args)
         self.fn, self.wrt = problem.fn, problem.wrt
         self.x = np.array(args[self.wrt], dtype=float)
         self.n = self.x.size
-        scalars = tuple(i for i, a in enumerate(args) if _is_scalar(a))
+        shapes = argument_shapes(args)
 
         def compiled(kind, count=False):
-            return compile_derivative(self.fn, kind, (self.wrt,), True, None, scalars,
+            return compile_derivative(self.fn, kind, (self.wrt,), True, None, shapes,
                                       counting=count).function
         self.reverse_fn, self.jvp_fn = compiled("grad_only"), compiled("jvp")
         self.counted = {kind: compiled(kind, True) for kind in ("primal", "grad_only", "jvp")}

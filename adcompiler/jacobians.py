@@ -134,7 +134,7 @@ def _gradient_function(f, wrt, args):
     """The generated code of f's gradient, as a function differentiable again."""
     g = grad(f, wrt)
     g._flat(g._args(args, {}))
-    return compile_derivative(f, "grad_only", g.wrt, True, g._structures, g._scalars).function
+    return compile_derivative(f, "grad_only", g.wrt, True, g._structures, g._shapes).function
 
 
 def _second_derivative(f, wrt, args):
@@ -149,7 +149,7 @@ def _second_derivative(f, wrt, args):
     if g._structures is not None:
         raise UnsupportedError("a Hessian of a function with container arguments",
                                construct="hessian", hint="pass arrays")
-    d = compile_derivative(f, "grad_jvp", g.wrt, True, None, g._scalars, tangent_wrt=g.wrt)
+    d = compile_derivative(f, "grad_jvp", g.wrt, True, None, g._shapes, tangent_wrt=g.wrt)
     return d.function, bound, g.wrt[0]
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from adcompiler import defjvp, experiments  # noqa: E402
-from adcompiler.api import _is_scalar, compile_derivative  # noqa: E402
+from adcompiler.api import argument_shapes, compile_derivative  # noqa: E402
 from benchmarks import workloads  # noqa: E402
 from runtime.counting import counting  # noqa: E402
 
@@ -40,10 +40,10 @@ class Calls:
         rng = np.random.default_rng(seed)
         self.tangents = [rng.standard_normal(np.shape(args[i])) if np.ndim(args[i])
                          else float(rng.standard_normal()) for i in self.wrt]
-        scalars = tuple(i for i, a in enumerate(args) if _is_scalar(a))
+        shapes = argument_shapes(args)
 
         def compiled(kind, count=False):
-            return compile_derivative(fn, kind, self.wrt, True, None, scalars,
+            return compile_derivative(fn, kind, self.wrt, True, None, shapes,
                                       counting=count).function
         self.jvp_fn, self.grad_fn = compiled("jvp"), compiled("grad_only")
         self.counted = {k: compiled(k, True) for k in ("primal", "jvp", "grad_only")}

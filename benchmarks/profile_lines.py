@@ -106,13 +106,16 @@ def main(argv=None):
     ap.add_argument("--raw", action="store_true", help="profile grad(f, optimize=False)")
     args = ap.parse_args(argv)
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from adcompiler.api import compile_derivative
+    from adcompiler.api import argument_shapes, compile_derivative
     from benchmarks.workloads import BY_NAME
     for name in args.workloads:
         w = BY_NAME[name]
-        compiled = compile_derivative(w.fn, "grad", w.wrt, optimize=not args.raw)
+        inputs = w.inputs("bench")
+        # compiled for the inputs' shapes, as grad(f) compiles at its first call
+        compiled = compile_derivative(w.fn, "grad", w.wrt, optimize=not args.raw,
+                                      shapes=argument_shapes(inputs))
         print(f"# {name}: {w.about}")
-        print(report(compiled, w.inputs("bench"), args.calls))
+        print(report(compiled, inputs, args.calls))
         print()
 
 

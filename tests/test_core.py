@@ -237,9 +237,31 @@ def test_a_second_call_compiles_nothing(monkeypatch):
     second = g(x)
     assert calls == []
     assert g.compiled is compiled
-    assert grad(cached_once).compiled is compiled  # a new grad of the same function too
+    again = grad(cached_once)  # a new grad of the same function, called alike, too
+    np.testing.assert_array_equal(again(x), first)
+    assert calls == [] and again.compiled is compiled
     np.testing.assert_array_equal(first, second)
     np.testing.assert_allclose(first, np.exp(x) * (1 + x))
+
+
+def compiled_per_shape(x):
+    return np.sum(np.exp(x) * x)
+
+
+def test_each_argument_shape_compiles_once_up_to_a_limit(monkeypatch):
+    """A derivative is compiled for its arguments' shapes; past MAX_SPECIALIZATIONS
+    shapes, one derivative for any shape serves the rest."""
+    calls = []
+    real = adcompiler.api.primal_ssa
+    monkeypatch.setattr(adcompiler.api, "primal_ssa",
+                        lambda fn, *more, **options: calls.append(fn) or real(fn, *more, **options))
+    g = grad(compiled_per_shape)
+    limit = adcompiler.api.MAX_SPECIALIZATIONS
+    for n in range(1, limit + 4):
+        x = np.linspace(0.1, 1.0, n)
+        np.testing.assert_allclose(g(x), np.exp(x) * (1 + x))
+        np.testing.assert_allclose(g(x), np.exp(x) * (1 + x))  # cached
+    assert len(calls) == limit + 1  # one per shape, then one for all the others
 
 
 def test_cache_is_per_wrt_and_kind():

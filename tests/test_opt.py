@@ -4,6 +4,8 @@ Each pass is shown on generated code (the lines it must produce) and on IR
 built by hand for the cases it must leave alone. Whatever a pass rewrites, the
 gradient must not change: optimised and unoptimised code agree exactly.
 """
+import re
+
 import numpy as np
 import pytest
 
@@ -70,7 +72,7 @@ def branchy(x, c):
 def test_index_adjoints_in_one_arm_of_a_branch(c):
     source = same_gradient(branchy, (np.array([0.5, -2.0, 3.0]), c))
     assert "bx = runtime.index_add(bx, bt, x, np.s_[1])" in source
-    assert "bx = runtime.index_add(bx, by, x, np.s_[0])" in source
+    assert re.search(r"bx = runtime\.index_add\(bx, by(_\d+)?, x, np\.s_\[0\]\)", source)
 
 
 def repeated_rows(x, rows):

@@ -551,6 +551,8 @@ np_other("linalg.cholesky", "a", {"a": "runtime.cholesky_grad(g, ans)"},
 # ---- runtime helpers that generated code calls (so it can be differentiated again)
 linear("runtime.unbroadcast", "t, x", ("call", "runtime.unbroadcast"),
        {"t": "np.broadcast_to(g, np.shape(t))"}, objects=[runtime.unbroadcast], wrt=("t",), zero=("x",))
+linear("runtime.sum_to", "t, shape", ("call", "runtime.sum_to"),
+       {"t": "np.broadcast_to(g, np.shape(t))"}, objects=[runtime.sum_to], wrt=("t",))
 linear("runtime.unreduce", "t, x, axis=None, keepdims=False", ("call", "runtime.unreduce"),
        {"t": "np.sum(g, axis, keepdims=keepdims)"}, objects=[runtime.unreduce], wrt=("t",), zero=("x",))
 linear("runtime.unreduce_mean", "t, x, axis=None, keepdims=False",

@@ -18,7 +18,8 @@ from ..ir.build import Lowerer, Static
 from ..ir.nodes import Global
 from ..ir.nodes import (Const, For, Function, If, Index, Op, Phi, Return, Slice, Var, While,
                         all_operands, substitute, walk)
-from .activity import Activity, recursive_callee, shape_symbols
+from .activity import Activity, recursive_callee
+from .shapes import known_shape, shape_symbols
 
 _MODULES = {"np": Static(np, "np"), "math": Static(math, "math"),
             "runtime": Static(runtime, "runtime")}
@@ -53,7 +54,7 @@ def instantiate(template, bindings, names, out, loc, hint="t", home=None):
 
 
 class Reverse:
-    def __init__(self, fn, wrt, seed_default=1.0, return_value=False, name=None, scalars=()):
+    def __init__(self, fn, wrt, seed_default=1.0, return_value=False, name=None, shapes=()):
         self.fn, self.wrt = fn, list(wrt)
         self.names = fn.names
         self.activity = Activity(fn, [fn.params[i] for i in self.wrt])
@@ -65,8 +66,8 @@ class Reverse:
                     "gradient of a function with loops)", op.loc, "reverse over reverse",
                     hint="differentiate gradients in forward mode: adcompiler.hessian, "
                          "hvp, jvp, or grad(grad(f)), which uses forward mode")
-        # scalars: positions of the parameters this derivative is compiled for as scalars
-        self.shape_of = shape_symbols(fn, [fn.params[i] for i in scalars])
+        # shapes: of the arguments this derivative is compiled for (None: any)
+        self.shape_of = shape_symbols(fn, {i: s for i, s in enumerate(shapes) if s is not None})
         self.adj = {}            # id(var) -> its adjoint so far (an operand)
         self.adj_name = {}       # id(var) -> the display name of its adjoint
         self.seed_default, self.return_value = seed_default, return_value
@@ -202,9 +203,12 @@ class Reverse:
                     contrib = _op(out, self.names, op.loc, "mul", [partial, g])
                 else:
                     contrib = _op(out, self.names, op.loc, "mul", [g, partial])
-                if self.shape_of(arg) != self.shape_of(op.target):
+                shape = self.shape_of(arg)
+                if shape != self.shape_of(op.target):
+                    known = known_shape(shape)
                     contrib = _op(out, self.names, op.loc, "runtime.unbroadcast",
-                                  [contrib, arg])
+                                  [contrib, arg]) if known is None else \
+                        _op(out, self.names, op.loc, "runtime.sum_to", [contrib, Const(known)])
             else:
                 template = prim.vjp[name]
                 if callable(template):

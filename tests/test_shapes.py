@@ -1,0 +1,149 @@
+"""Shape analysis (transforms/shapes.py) and derivatives compiled per argument shape.
+
+Known shapes drop ``unbroadcast`` where an operand has the result's shape and
+keep shapes off the tape; wherever a shape cannot be known, the run-time
+``unbroadcast`` stays. The gradients are checked against finite differences
+in every case, since a wrong "shapes are equal" would give a wrongly shaped
+(or wrongly summed) gradient.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from adcompiler import grad
+from adcompiler.api import primal_ssa
+from adcompiler.ir.nodes import Op, walk
+from adcompiler.transforms.shapes import shape_symbols
+from helpers import assert_grad_matches_fd
+
+
+def affine_tanh(x, b):
+    return np.sum(np.tanh(x * 2.0 + b))
+
+
+def test_equal_shapes_need_no_unbroadcast_and_a_broadcast_one_sums_to_a_constant():
+    x, b = np.linspace(-1, 1, 12).reshape(4, 3), np.array([0.1, -0.2, 0.3])
+    g = grad(affine_tanh, wrt=(0, 1))
+    gx, gb = g(x, b)
+    source = g.source
+    assert "runtime.unbroadcast" not in source
+    assert "bb = runtime.sum_to(bt_1, (3,))" in source  # summed over the rows
+    d = 1 - np.tanh(x * 2.0 + b) ** 2
+    np.testing.assert_allclose(gx, 2.0 * d)
+    np.testing.assert_allclose(gb, d.sum(axis=0))
+    assert_grad_matches_fd(affine_tanh, (x, b), wrt=(0, 1))
+
+
+def test_before_a_call_the_code_is_for_any_shape():
+    assert "runtime.unbroadcast" in grad(affine_tanh, wrt=(0, 1)).source
+
+
+def grows(x, w, n):
+    y = x
+    for _ in range(n):
+        y = y * w  # (3,) times (3, 1): y is (3, 3) from the second iteration on
+    return np.sum(y)
+
+
+def test_a_loop_carried_value_that_changes_shape_keeps_unbroadcast():
+    x, w = np.array([0.5, -1.0, 2.0]), np.array([[0.9], [1.1], [-0.7]])
+    g = grad(grows, wrt=(0, 1))
+    g(x, w, 3)
+    assert "runtime.unbroadcast" in g.source
+    assert_grad_matches_fd(grows, (x, w, 3), wrt=(0, 1))
+    assert_grad_matches_fd(grows, (x, w, 1), wrt=(0, 1))
+
+
+def masked(x, y):
+    z = x[x > 0]  # a shape read from the data: not known while compiling
+    return np.sum(z * y[: z.shape[0]]) + np.sum(z * 1.5)
+
+
+def test_a_shape_read_from_data_stays_unknown():
+    x, y = np.array([0.5, -1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0])
+    assert_grad_matches_fd(masked, (x, y), wrt=(0, 1))
+    assert_grad_matches_fd(masked, (-x, y), wrt=(0, 1))
+
+
+def rnn(Wx, Wh, b, xs, h):
+    for x in xs:
+        h = np.tanh(x @ Wx + h @ Wh + b)
+    return np.sum(h ** 2)
+
+
+def test_a_loop_over_rows_tapes_no_shapes_when_they_are_known():
+    rng = np.random.default_rng(0)
+    args = (rng.normal(size=(4, 5)) * 0.5, rng.normal(size=(5, 5)) * 0.5,
+            rng.normal(size=5), rng.normal(size=(6, 4)), np.zeros(5))
+    g = grad(rnn, wrt=(0, 1, 2))
+    g(*args)
+    assert "shape_of" not in g.source and "unbroadcast" not in g.source
+    assert g.source.count("tape.push") == 3  # h before, x, and h after each step
+    assert_grad_matches_fd(rnn, args, wrt=(0, 1, 2))
+
+
+def shapes_of(fn, *args):
+    ir = primal_ssa(fn, None)
+    of = shape_symbols(ir, {i: np.shape(a) for i, a in enumerate(args)})
+    return {op.target.name: of(op.target) for op in walk(ir.body)
+            if isinstance(op, Op) and op.target is not None}
+
+
+def products_and_views(a, v, m):
+    p = a @ v
+    q = v @ a
+    r = np.dot(a, a)
+    s = np.sum(a, axis=0, keepdims=True)
+    t = np.mean(a, axis=(0, 1))
+    u = a[1:, ::2].T
+    w = np.reshape(a, (-1,))
+    k = np.outer(v, v)
+    e = np.expand_dims(v, 0)
+    n = m @ a
+    return p, q, r, s, t, u, w, k, e, n
+
+
+def test_shapes_of_products_reductions_and_views():
+    a, v, m = np.zeros((3, 3)), np.zeros(3), np.zeros((2, 5, 3))
+    shapes = shapes_of(products_and_views, a, v, m)
+    assert shapes["p"] == (3,) and shapes["q"] == (3,) and shapes["r"] == (3, 3)
+    assert shapes["s"] == (1, 3) and shapes["t"] == () and shapes["u"] == (2, 2)
+    assert shapes["w"] == (9,) and shapes["k"] == (3, 3) and shapes["e"] == (1, 3)
+    assert shapes["n"] == (2, 5, 3)
+    for name, shape in shapes.items():  # each what NumPy gives
+        if name in "pqrstuwken":
+            expected = np.shape(products_and_views(a, v, m)["pqrstuwken".index(name)])
+            assert shape == expected, name
+
+
+def mixed(x, y):
+    return np.sum((x * y + np.sin(x)) / (1.0 + y ** 2))
+
+
+SHAPE_PAIRS = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (3,)), ((), (2, 3)), ((2, 3), ()),
+               ((4, 1, 3), (2, 1)), ((1,), (5,))]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from(SHAPE_PAIRS), st.integers(0, 2 ** 16))
+def test_broadcasting_pairs_compiled_per_shape_match_finite_differences(pair, seed):
+    rng = np.random.default_rng(seed)
+    x, y = (rng.normal(size=s) if s else float(rng.normal()) for s in pair)
+    assert_grad_matches_fd(mixed, (x, y), wrt=(0, 1))
+
+
+def test_one_function_called_with_several_shapes_gets_each_right():
+    g = grad(mixed, wrt=(0, 1))
+    rng = np.random.default_rng(1)
+    for pair in SHAPE_PAIRS:
+        x, y = (rng.normal(size=s) for s in pair)
+        gx, gy = g(x, y)
+        assert np.shape(gx) == np.shape(x) and np.shape(gy) == np.shape(y)
+        assert_grad_matches_fd(mixed, (x, y), wrt=(0, 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float32_stays_float32_when_specialised(dtype):
+    x, b = np.ones((2, 3), dtype=dtype), np.ones(3, dtype=dtype)
+    gx, gb = grad(affine_tanh, wrt=(0, 1))(x, b)
+    assert gx.dtype == dtype and gb.dtype == dtype
