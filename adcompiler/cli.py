@@ -36,10 +36,10 @@ def demo(out=sys.stdout):
     def section(title, text):
         print(f"# ---- {title}\n{text.rstrip()}\n", file=out)
 
+    gw, gb = d_loss(W, B, X, Y)  # compiles for these arguments' shapes, then runs
     section("the function (adcompiler/cli.py)", inspect.getsource(loss))
     section("its SSA form: d_loss.ssa", d_loss.ssa)
-    section("the generated gradient: d_loss.source", d_loss.source)
-    gw, gb = d_loss(W, B, X, Y)
+    section("the generated gradient, for x of shape (4, 3): d_loss.source", d_loss.source)
     with np.printoptions(precision=6, suppress=True):
         section("values", f"w = {W}, b = {B}\nloss(w, b, x, y) = {loss(W, B, X, Y):.6f}\n"
                           f"dloss/dw = {gw}\ndloss/db = {gb:.6f}")

@@ -70,12 +70,7 @@ def test_tape_entries_are_linear_in_the_trip_count(name):
     assert c == 0  # nothing on the tape when the loop does not run
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param("rnn", marks=pytest.mark.xfail(strict=True, reason=(
-        "tape: pushes tanh(W @ x) and a stand-in for x's shape (read by "
-        "runtime.matmul_grad_right) every iteration; the shape does not change from one "
-        "iteration to the next, so one entry per iteration would do"))),
-    *[name for name in LOOPS if name != "rnn"]])
+@pytest.mark.parametrize("name", LOOPS)
 def test_tape_entries_per_iteration_are_what_the_backward_sweep_needs(name):
     needed = LOOPS[name][2]
     assert entries(name, 10) - entries(name, 9) == needed
@@ -85,6 +80,6 @@ def test_rnn_tape_keeps_at_most_one_vector_per_iteration_alive():
     # arrays go on the tape by reference: the memory held is that of distinct arrays
     T = 10
     size = tape_size(rnn, rnn_inputs(T))
-    # the states x_0 ... x_T, and per iteration an 8-byte stand-in for the shape of the
-    # state the matmul adjoint reads (runtime.shape_of), not a second copy of it
-    assert size["distinct_bytes"] <= (T + 1) * 4 * 8 + T * 8
+    # the states x_0 ... x_T, each once: the derivative is compiled for the argument
+    # shapes, so no shape goes on the tape
+    assert size["distinct_bytes"] <= (T + 1) * 4 * 8

@@ -84,6 +84,9 @@ class _Placeholders(dict):
 
 
 def _text(template):
+    if hasattr(template, "variants"):  # (template, when): chosen by known shapes
+        return " or ".join(f"`{t}`" + (f" ({when})" if when else "")
+                           for t, when in template.variants)
     if callable(template):
         cases = {template(_Placeholders(True)), template(_Placeholders(False))}
         return " or ".join(f"`{t}`" for t in sorted(cases))

@@ -177,7 +177,8 @@ class Reverse:
             return
         if prim.key == "call":
             return self.reverse_call(op, g, out)
-        bindings = dict(zip(prim.param_names, op.args))
+        bindings = _Bindings(zip(prim.param_names, op.args))
+        bindings.shape_of = self.shape_of
         bindings["ans"] = op.target
         bindings["g"] = g
         done = set()
@@ -206,9 +207,15 @@ class Reverse:
                 shape = self.shape_of(arg)
                 if shape != self.shape_of(op.target):
                     known = known_shape(shape)
-                    contrib = _op(out, self.names, op.loc, "runtime.unbroadcast",
-                                  [contrib, arg]) if known is None else \
-                        _op(out, self.names, op.loc, "runtime.sum_to", [contrib, Const(known)])
+                    if known is None:
+                        contrib = _op(out, self.names, op.loc, "runtime.unbroadcast",
+                                      [contrib, arg])
+                    elif known == ():  # a scalar operand: the sum of it all
+                        contrib = _op(out, self.names, op.loc, "np.sum",
+                                      [contrib, Const(None), Const(False)])
+                    else:
+                        contrib = _op(out, self.names, op.loc, "runtime.sum_to",
+                                      [contrib, Const(known)])
             else:
                 template = prim.vjp[name]
                 if callable(template):
@@ -459,6 +466,18 @@ class Reverse:
 
     def _op(self, out, loc, key, args):
         return _op(out, self.names, loc, key, args)
+
+
+class _Bindings(dict):
+    """A rule's parameters bound to operands; a callable template may ask which
+    of them have a number of dimensions known when compiling."""
+
+    shape_of = None
+
+    def ndims(self, *params):
+        """The operands' numbers of dimensions, or None unless all are known."""
+        shapes = [known_shape(self.shape_of(self[p])) for p in params]
+        return None if None in shapes else tuple(len(s) for s in shapes)
 
 
 def _op(out, names, loc, key, args):
