@@ -121,8 +121,9 @@ def logsumexp_rows(z):
     return m + np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True))
 
 
-# np.max has no rule in adcompiler yet; the derivative of log-sum-exp is the
-# softmax, which is what docs/custom_rules.md tells a user to declare
+# adcompiler differentiates np.max too (a tie shares the gradient, as in JAX); the
+# softmax declared here is the rule docs/custom_rules.md shows, and one operation
+# where differentiating through the max, the exp and the sum takes several
 adcompiler.defvjp(logsumexp_rows, z="g * np.exp(z - ans)")
 
 
@@ -146,9 +147,8 @@ def softmax_xent_inputs(size, rng):
 # ---- GMM: the ADBench objective (negative log posterior with a Wishart prior) ------------
 # icf[k] holds the logs of the diagonal of Q_k (the inverse covariance factor),
 # then its strictly lower triangle column by column; ``diag`` and ``tril`` are
-# the 0/1 matrices placing those entries in a flattened d x d matrix. (With
-# np.eye(d) in the body adcompiler passes np.eye's keyword-only parameters
-# positionally: a bug reported with this benchmark.)
+# the 0/1 matrices placing those entries in a flattened d x d matrix, built once
+# outside the function (the same for every tool).
 def gmm(alphas, means, icf, x, gamma, m, diag, tril):
     n, d = x.shape
     k = alphas.shape[0]

@@ -12,11 +12,11 @@ import numpy as np  # noqa: F401  (the examples may use it; generated code does)
 from adcompiler import grad
 
 
-def affine_squared(x):
+def square_of_affine(x):
     return (3 * x + 2) ** 2
 
 
-def squared_error(w, x, b):
+def squared_prediction(w, x, b):
     return (w * x + b) ** 2
 
 
@@ -33,9 +33,9 @@ def cubic(x):
 
 # function, wrt, arguments, {derivative: (value by hand, how)}
 EXAMPLES = [
-    (affine_squared, "x", dict(x=1.0),
+    (square_of_affine, "x", dict(x=1.0),
      {"dy/dx": (30.0, "2 (3x + 2) * 3 = 2 * 5 * 3")}),
-    (squared_error, ("w", "b", "x"), dict(w=2.0, x=3.0, b=1.0),
+    (squared_prediction, ("w", "b", "x"), dict(w=2.0, x=3.0, b=1.0),
      {"dL/dw": (42.0, "2 (wx + b) x = 2 * 7 * 3"),
       "dL/db": (14.0, "2 (wx + b) = 2 * 7"),
       "dL/dx": (28.0, "2 (wx + b) w = 2 * 7 * 2")}),

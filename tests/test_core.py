@@ -20,24 +20,20 @@ from adcompiler.checking import GradCheck
 from helpers import assert_grad_matches_fd
 
 
-# ---- the worked examples ---------------------------------------------------------
-def square_of_affine(x):
-    return (3 * x + 2) ** 2
+# ---- the worked examples (the functions of examples/worked_examples.py) ------------
+_EXAMPLES_PATH = pathlib.Path(__file__).parents[1] / "examples" / "worked_examples.py"
 
 
-def squared_prediction(w, x, b):
-    return (w * x + b) ** 2
+def _load_examples():
+    spec = importlib.util.spec_from_file_location("worked_examples", _EXAMPLES_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def tiny_network(x, y, w1, w2):
-    z1 = w1 * x
-    a1 = max(0, z1)
-    z2 = w2 * a1
-    return (z2 - y) ** 2
-
-
-def cubic(x):
-    return x ** 3 + 5 * x
+_examples = _load_examples()
+square_of_affine, squared_prediction = _examples.square_of_affine, _examples.squared_prediction
+tiny_network, cubic = _examples.tiny_network, _examples.cubic
 
 
 def test_square_of_affine():
@@ -78,12 +74,8 @@ def test_worked_examples_agree_with_finite_differences(f, args):
 
 
 def test_worked_examples_script():
-    path = pathlib.Path(__file__).parents[1] / "examples" / "worked_examples.py"
-    spec = importlib.util.spec_from_file_location("worked_examples", path)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
     out = io.StringIO()
-    assert script.run(out) == 0
+    assert _examples.run(out) == 0
     text = out.getvalue()
     assert text.count("   ok") == 7 and "WRONG" not in text
     assert "def grad_tiny_network(x, y, w1, w2, bout=1.0):" in text
