@@ -11,8 +11,9 @@ from .checking import check_grad
 from .custom import custom_rule, defjvp, defpartials, defvjp, stop_gradient
 from .errors import NoRuleError, UnsupportedError
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev, jvp
+from runtime.memory import tune_allocator
 
 __all__ = ["grad", "value_and_grad", "vjp", "show", "check_grad", "UnsupportedError",
            "NoRuleError", "defpartials", "defvjp", "defjvp", "custom_rule", "stop_gradient",
-           "jvp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp"]
+           "jvp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "tune_allocator"]
 __version__ = "0.1.0"

@@ -104,7 +104,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=11, help="rounds (default 11)")
     parser.add_argument("--clock", choices=sorted(experiments.CLOCKS), default="wall")
+    parser.add_argument("--tune-allocator", action="store_true",
+                        help="adcompiler.tune_allocator() first (runtime/memory.py)")
     args = parser.parse_args(argv)
+    if args.tune_allocator:
+        from runtime.memory import tune_allocator
+        print(f"tune_allocator: {'on' if tune_allocator() else 'not available here'}")
     rows = []
     header = (f"{'function':<22} {'f':>10} {'jvp / f':>8} {'(ops)':>6}   "
               f"{'grad / f':>8} {'(ops)':>6}")

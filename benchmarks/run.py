@@ -50,6 +50,9 @@ def parse_args(argv):
     ap.add_argument("--threads", type=int, default=1,
                     help="BLAS/OpenMP/XLA threads for every tool (default 1: steadier figures)")
     ap.add_argument("--no-compile", action="store_true", help="skip the compile-time benchmark")
+    ap.add_argument("--tune-allocator", action="store_true",
+                    help="adcompiler.tune_allocator() first: glibc keeps freed memory "
+                         "(a setting of the process: every tool runs with it)")
     ap.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
     ap.add_argument("--json", default=RESULTS, help=f"where to write results (default {RESULTS})")
     return ap.parse_args(argv)
@@ -314,6 +317,9 @@ def write_docs(text, command, env):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     limit_threads(args.threads)
+    if args.tune_allocator:
+        from runtime.memory import tune_allocator
+        print(f"tune_allocator: {'on' if tune_allocator() else 'not available here'}")
     global np
     import numpy as np
     if __package__ in (None, ""):

@@ -195,3 +195,19 @@ def test_index_add_falls_back_when_the_result_is_wider():
     acc = np.ones(3, dtype=np.float32)
     got = runtime.index_add(acc, np.array([0.1]), np.zeros(3), np.s_[:1])
     assert got.dtype == np.float64 and acc[0] == 1.0  # acc untouched
+
+
+@pytest.mark.parametrize("acc_shape", [(4,), (4, 3)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("make_t", [float, np.float64, np.float32])
+def test_index_add_of_one_number_is_acc_plus_unindex(acc_shape, dtype, make_t):
+    # a loop over x's elements adds one number per iteration (the helper's fast path)
+    rng = np.random.default_rng(1)
+    x = np.zeros(acc_shape, dtype=dtype)
+    acc = rng.standard_normal(acc_shape).astype(dtype)
+    for k in (0, 2, -1):
+        t = make_t(rng.standard_normal())
+        want = acc + runtime.unindex(t, x, k)
+        got = runtime.index_add(acc.copy(), t, x, k)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(got, want)

@@ -177,3 +177,19 @@ def test_matmul_grads(ashape, bshape, dtype):
                            reference_matmul_grad_left(gg, a, b), summed)
         assert_matmul_grad(runtime.matmul_grad_right(gg, a, b),
                            reference_matmul_grad_right(gg, a, b), summed)
+
+
+def test_tune_allocator_is_a_setting_and_changes_no_value():
+    import platform
+    from adcompiler import grad, tune_allocator
+
+    def f(x):
+        return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+    x = np.linspace(-1.0, 2.0, 50)
+    before = grad(f)(x)
+    applied = tune_allocator()
+    assert isinstance(applied, bool)
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert applied
+    np.testing.assert_array_equal(grad(f)(x), before)
