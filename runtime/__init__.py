@@ -47,6 +47,14 @@ def sum_to(g, shape):
     return g
 
 
+def full(g, shape):
+    """``g`` broadcast to ``shape`` (a view): a lazy adjoint made full. ``g`` itself
+    when it has that shape already."""
+    if type(g) is np.ndarray and g.shape == shape:
+        return g
+    return np.broadcast_to(g, shape)
+
+
 def _axes(axis, ndim):
     if axis is None:
         return tuple(range(ndim))

@@ -340,6 +340,7 @@ CASES = (
     Case("np.less", lambda x, y: np.where(np.logical_and(np.less(x, y), np.greater(y, 0.05)), x, y), S2, (ODD, EVEN)),
     # -- the runtime helpers generated code calls (their rules serve second derivatives) --------
     Case("runtime.unbroadcast", lambda t, x: runtime.unbroadcast(t, x), [((2, 3), (3,)), ((2, 3), (2, 1))], wrt=(0,)),
+    Case("runtime.full", lambda t: runtime.full(t, (2, 3)) * 1.0, [((), ), ((3,),), ((2, 1),), ((2, 3),)]),
     Case("runtime.sum_to", lambda t: runtime.sum_to(t, (2, 1)), [((2, 3),), ((4, 2, 3),)]),
     Case("runtime.unreduce", lambda t, x: runtime.unreduce(t, x, 1, False), [((2,), (2, 3))], wrt=(0,)),
     Case("runtime.unreduce_mean", lambda t, x: runtime.unreduce_mean(t, x, 0, True), [((1, 3), (2, 3))], wrt=(0,)),

@@ -147,3 +147,100 @@ def test_float32_stays_float32_when_specialised(dtype):
     x, b = np.ones((2, 3), dtype=dtype), np.ones(3, dtype=dtype)
     gx, gb = grad(affine_tanh, wrt=(0, 1))(x, b)
     assert gx.dtype == dtype and gb.dtype == dtype
+
+
+# ---- lazy adjoints: the seed of a full sum stays a scalar until an array is needed -------
+def sum_of_broadcast(x, b):
+    return np.sum(x + b)
+
+
+def plain_sum(x):
+    return np.sum(x)
+
+
+def scaled_mean(x, c):
+    return np.mean(x * c)
+
+
+def sum_in_branch(x, c):
+    if c > 0:
+        s = np.sum(x)
+    else:
+        s = np.sum(x * x)
+    return s * 3.0
+
+
+def sum_in_loop(x, w, n):
+    s = 0.0
+    for _ in range(n):
+        s = s + np.sum(x * w) + np.sum(x)
+    return s
+
+
+def sum_then_branch(x):
+    s = np.sum(x * 2.0)
+    if s > 0:
+        r = s
+    else:
+        r = -s
+    return r
+
+
+def rows_of_sum(x):
+    return np.sum(x[1:] * 100.0 + x[:-1])
+
+
+LAZY_CASES = [
+    (sum_of_broadcast, (np.ones((2, 3)), np.array([0.5, 1.0, 2.0])), (0, 1)),
+    (plain_sum, (np.linspace(0, 1, 5),), (0,)),
+    (scaled_mean, (np.linspace(0, 1, 6).reshape(2, 3), 3.0), (0, 1)),
+    (sum_in_branch, (np.linspace(-1, 1, 4), 1.0), (0,)),
+    (sum_in_branch, (np.linspace(-1, 1, 4), -1.0), (0,)),
+    (sum_in_loop, (np.linspace(-1, 1, 4), np.arange(4.0), 3), (0, 1)),
+    (sum_then_branch, (np.linspace(-1, 2, 4),), (0,)),
+    (sum_then_branch, (np.linspace(-2, 1, 4),), (0,)),
+    (rows_of_sum, (np.linspace(-1, 2, 5),), (0,)),
+]
+
+
+@pytest.mark.parametrize("fn, args, wrt", LAZY_CASES,
+                         ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(LAZY_CASES)])
+def test_lazy_adjoints_match_finite_differences(fn, args, wrt):
+    assert_grad_matches_fd(fn, args, wrt=wrt)
+
+
+def test_a_lazy_adjoint_by_hand():
+    x, b = np.ones((2, 3)), np.array([0.5, 1.0, 2.0])
+    gx, gb = grad(sum_of_broadcast, wrt=(0, 1))(x, b)
+    np.testing.assert_array_equal(gx, np.ones((2, 3)))
+    np.testing.assert_array_equal(gb, [2.0, 2.0, 2.0])  # b is added to both rows
+    g = grad(plain_sum)(np.arange(4.0))
+    np.testing.assert_array_equal(g, np.ones(4))
+    assert g.flags.writeable  # the user's gradient is an array of its own
+    gx, gc = grad(scaled_mean, wrt=(0, 1))(np.arange(6.0).reshape(2, 3), 3.0)
+    np.testing.assert_allclose(gx, np.full((2, 3), 0.5))
+    assert gc == pytest.approx(2.5)  # mean of x
+
+
+def test_the_seed_of_a_sum_is_not_spread_over_an_array():
+    g = grad(rows_of_sum)
+    g(np.linspace(-1, 2, 5))
+    assert "unreduce" not in g.source and "100.0 * bout" in g.source
+
+
+def test_lazy_adjoints_at_the_edges():
+    assert grad(plain_sum)(np.zeros(0)).shape == (0,)
+    assert grad(plain_sum)(np.array(2.0)) == 1.0
+    g32 = grad(scaled_mean)(np.ones(3, dtype=np.float32), 2.0)
+    assert g32.dtype == np.float32
+    np.testing.assert_allclose(g32, 2.0 / 3)
+
+
+def cubes(x):
+    return np.sum(x ** 3)
+
+
+def test_second_derivatives_through_a_lazy_adjoint():
+    from adcompiler import hessian
+    x = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(hessian(cubes)(x), np.diag(6 * x))

@@ -26,7 +26,7 @@ class Prim:
     def __init__(self, key, params, emit, *, partials=None, vjp=None, linear=(),
                  nondiff=False, elementwise=False, fold=None, jvp=None, zero=(),
                  sequence=None, element=None, check=None, variant=None, specialize=None,
-                 kind=None):
+                 kind=None, broadcast_g=False):
         self.key = key
         # params: list of (name, default); default REQUIRED for positional ones
         self.params = params
@@ -59,6 +59,9 @@ class Prim:
         # variant(prim, bound) -> the primitive to use for these (constant) arguments
         self.variant = variant
         self.kind = kind  # for docs/rules.md: elementwise, linear, bilinear, other, ...
+        # the vjp broadcasts g to the result's shape itself, so reverse mode may pass
+        # a lazy adjoint (one that only broadcasts to it) without making it full
+        self.broadcast_g = broadcast_g
         self.base = None  # the declared primitive a specialized or variant one comes from
         self.sequence_span = None  # (position, count) of a sequence's elements in args
         self.methods, self.attributes, self.objects = (), (), ()

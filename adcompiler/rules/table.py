@@ -423,7 +423,9 @@ linear("np.split", "ary, indices_or_sections, axis=0", ("call", "runtime.split")
                                emit=("call", "np.split")))
 np_linear("asarray",     "a, dtype=None",            "g", check=_known_dtype,
           variant=_int_dtype_has_no_derivative)
-linear("getitem", "x, index", ("getitem",), {"x": "runtime.unindex(g, x, index)"})
+# unindex writes g into zeros at index, broadcasting it there
+linear("getitem", "x, index", ("getitem",), {"x": "runtime.unindex(g, x, index)"},
+       broadcast_g=True)
 # x[index] = v, as a value: the old elements get no gradient, v gets the slot's
 linear("runtime.setitem", "x, index, v", ("call", "runtime.setitem"),
        {"x": "runtime.zero_at(g, index)", "v": "runtime.unbroadcast(g[index], v)"},
@@ -575,6 +577,8 @@ linear("runtime.unbroadcast", "t, x", ("call", "runtime.unbroadcast"),
        {"t": "np.broadcast_to(g, np.shape(t))"}, objects=[runtime.unbroadcast], wrt=("t",), zero=("x",))
 linear("runtime.sum_to", "t, shape", ("call", "runtime.sum_to"),
        {"t": "np.broadcast_to(g, np.shape(t))"}, objects=[runtime.sum_to], wrt=("t",))
+linear("runtime.full", "t, shape", ("call", "runtime.full"),
+       {"t": "runtime.unbroadcast(g, t)"}, objects=[runtime.full], wrt=("t",))
 linear("runtime.unreduce", "t, x, axis=None, keepdims=False", ("call", "runtime.unreduce"),
        {"t": "np.sum(g, axis, keepdims=keepdims)"}, objects=[runtime.unreduce], wrt=("t",), zero=("x",))
 linear("runtime.unreduce_mean", "t, x, axis=None, keepdims=False",

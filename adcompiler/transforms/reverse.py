@@ -19,7 +19,7 @@ from ..ir.nodes import Global
 from ..ir.nodes import (Const, For, Function, If, Index, Op, Phi, Return, Slice, Var, While,
                         all_operands, substitute, walk)
 from .activity import Activity, recursive_callee
-from .shapes import known_shape, shape_symbols
+from .shapes import known_shape, result_shape, shape_symbols
 
 _MODULES = {"np": Static(np, "np"), "math": Static(math, "math"),
             "runtime": Static(runtime, "runtime")}
@@ -70,6 +70,11 @@ class Reverse:
         self.shape_of = shape_symbols(fn, {i: s for i, s in enumerate(shapes) if s is not None})
         self.adj = {}            # id(var) -> its adjoint so far (an operand)
         self.adj_name = {}       # id(var) -> the display name of its adjoint
+        # id(var) -> var's known shape, where its adjoint so far is a value that only
+        # broadcasts to it (the seed of a full sum): ``np.sum(x)`` gives x the adjoint
+        # ``bout`` itself, and ``100.0 * bout`` stays one multiplication, not 10^4
+        self.lazy = {}
+        self.temp_shapes = {}    # id(var) -> shape, of values the transform makes
         self.seed_default, self.return_value = seed_default, return_value
         self.name = name or f"grad_{fn.name}"
         self.loop_depth = 0
@@ -88,16 +93,22 @@ class Reverse:
             name = self.adj_name[id(var)] = self.names.fresh("b" + var.name)
         return name
 
-    def contribute(self, var, value, out, loc, fresh=False):
+    def contribute(self, var, value, out, loc, fresh=False, lazy=None):
         """Add ``value`` to the adjoint of ``var``: assign first, add after.
 
         ``fresh`` says ``value`` is a temporary made for this contribution alone,
-        which may then simply be named after the adjoint.
+        which may then simply be named after the adjoint. ``lazy`` is var's shape
+        when ``value`` only broadcasts to it (``self.lazy``); a sum stays lazy
+        only when both terms are.
         """
         current = self.adj.get(id(var))
         name = self.adjoint_name(var)
         self._vars[id(var)] = var
         self.mark_changed(id(var))
+        if lazy is None or current is not None and id(var) not in self.lazy:
+            self.lazy.pop(id(var), None)
+        else:
+            self.lazy[id(var)] = lazy
         if current is None:
             if fresh:
                 value.name, value.temp = name, False
@@ -109,7 +120,59 @@ class Reverse:
                 and out[-1].prim == "neg":
             key, value = "sub", out.pop().args[0]  # bx - c, not bx + -c
         out.append(Op(total, key, [current, value], (), loc))
+        self.infer(out[-1:])
         self.adj[id(var)] = total
+
+    def shape(self, operand):
+        """The shape of a primal value or of one the transform made (``infer``)."""
+        shape = self.temp_shapes.get(id(operand))
+        return self.shape_of(operand) if shape is None else shape
+
+    def infer(self, ops):
+        """Shapes of the values ``ops`` (just made by the transform) define."""
+        for op in ops:
+            if isinstance(op, Op) and op.target is not None:
+                shape = result_shape(op, self.shape)
+                if shape is not None:
+                    self.temp_shapes[id(op.target)] = shape
+
+    def materialize(self, var, out, loc):
+        """Give ``var`` an adjoint of its full shape, if it is lazy: ``runtime.full``
+        broadcasts (a view, no copy; nothing when it is full already)."""
+        shape = self.lazy.pop(id(var), None)
+        if shape is None:
+            return self.adj.get(id(var))
+        full = Var(self.adjoint_name(var))
+        out.append(Op(full, "runtime.full", [self.adj[id(var)], Const(shape)], (), loc))
+        self.adj[id(var)] = full
+        self.mark_changed(id(var))
+        return full
+
+    def materialize_all(self, out, loc):
+        """Before a branch or a loop, and at the end of each arm or body: lazy
+        adjoints never cross a join."""
+        for key in sorted(self.lazy, key=lambda k: self.adj_name[k]):
+            self.materialize(self._vars[key], out, loc)
+
+    def reverse_full_reduction(self, op, prim, g, out):
+        """``np.sum(x)`` or ``np.mean(x)`` over all of x, an array of known shape:
+        x's adjoint is lazy, ``g`` or ``g / count``. Whether this applied."""
+        if prim.key not in ("np.sum", "np.mean") or len(op.args) != 3:
+            return False
+        a, axis, keepdims = op.args
+        shape = known_shape(self.shape_of(a))
+        if not (isinstance(axis, Const) and axis.value is None and isinstance(keepdims, Const)
+                and keepdims.value is False and shape and self.activity.is_active(a)):
+            return False
+        count = int(np.prod(shape))
+        if count == 0:
+            return False
+        if prim.key == "np.mean":  # as runtime.unreduce_mean: divided once
+            mark = len(out)
+            g = _op(out, self.names, op.loc, "truediv", [g, Const(count)])
+            self.infer(out[mark:])
+        self.contribute(a, g, out, op.loc, fresh=prim.key == "np.mean", lazy=shape)
+        return True
 
     # -- the transform ---------------------------------------------------------------
     def run(self):
@@ -125,8 +188,10 @@ class Reverse:
             seed = Var(self.names.fresh("b" + out_value.name))
             self.adj_name[id(out_value)] = seed.name
             self.adj[id(out_value)] = seed
+            self.temp_shapes[id(seed)] = self.shape_of(out_value)  # the output's
         backward = []
         self.reverse_block(body, backward)
+        self.materialize_all(backward, ret.loc)
         grads = []
         for i in self.wrt:
             p = fn.params[i]
@@ -175,8 +240,14 @@ class Reverse:
         prim = rules.PRIMS[op.prim]
         if g is None or prim.nondiff:
             return
+        lazy = self.lazy.get(id(op.target))
+        if lazy is not None and not prim.elementwise and not prim.broadcast_g:
+            g = self.materialize(op.target, out, op.loc)
+            lazy = None
         if prim.key == "call":
             return self.reverse_call(op, g, out)
+        if self.reverse_full_reduction(op, prim, g, out):
+            return
         bindings = _Bindings(zip(prim.param_names, op.args))
         bindings.shape_of = self.shape_of
         bindings["ans"] = op.target
@@ -205,6 +276,17 @@ class Reverse:
                 else:
                     contrib = _op(out, self.names, op.loc, "mul", [g, partial])
                 shape = self.shape_of(arg)
+                self.infer(out[mark:])
+                if lazy is not None and self.shape(contrib) != lazy:
+                    # contrib broadcasts to the result's shape: lazy for an operand
+                    # of that shape, made full before it is summed down to another
+                    if shape == lazy:
+                        fresh = any(s.target is contrib for s in out[mark:]
+                                    if isinstance(s, Op))
+                        self.contribute(arg, contrib, out, op.loc, fresh, lazy=lazy)
+                        continue
+                    contrib = _op(out, self.names, op.loc, "runtime.full",
+                                  [contrib, Const(lazy)])
                 if shape != self.shape_of(op.target):
                     known = known_shape(shape)
                     if known is None:
@@ -241,6 +323,7 @@ class Reverse:
             self.contribute(args[i], part, out, op.loc, fresh=len(active) > 1)
 
     def reverse_if(self, stmt, out):
+        self.materialize_all(out, stmt.loc)
         before = dict(self.adj)
         arms = []
         for k, arm in enumerate((stmt.body, stmt.orelse)):
@@ -253,6 +336,7 @@ class Reverse:
                 if g is not None and self.activity.is_active(src):
                     self.contribute(src, g, rout, stmt.loc)
             self.reverse_block(arm, rout)
+            self.materialize_all(rout, stmt.loc)
             if self.loop_depth:
                 self.tape_block(arm, rout)
             arms.append((rout, self.adj, self.changed.pop()))
@@ -299,6 +383,7 @@ class Reverse:
         active_phis = [p for p in loop.phis if act.is_active(p.target)]
         if not active_phis:
             return
+        self.materialize_all(out, loop.loc)
         loc = loop.loc
         inside = self._loop_defs(loop)
         # how the backward loop iterates
@@ -353,6 +438,7 @@ class Reverse:
             if act.is_active(p.inputs[1]):
                 self.contribute(p.inputs[1], incoming[id(p.target)], rbody, loc)
         self.reverse_block(loop.body, rbody)
+        self.materialize_all(rbody, loc)
         if isinstance(loop, For) and act.is_active(loop.source) and \
                 self.adj.get(id(loop.target)) is not None:
             contrib = self._op(rbody, loc, "runtime.unindex",

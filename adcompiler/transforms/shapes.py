@@ -59,7 +59,7 @@ def shape_symbols(fn, param_shapes=None):
     def visit(body):
         for stmt in body:
             if isinstance(stmt, Op) and stmt.target is not None:
-                shape = _result_shape(stmt, of)
+                shape = result_shape(stmt, of)
                 if shape is not None:
                     sym[id(stmt.target)] = shape
             elif isinstance(stmt, If):
@@ -111,7 +111,7 @@ def _known(shape):
     return isinstance(shape, tuple) and all(isinstance(n, int) for n in shape)
 
 
-def _result_shape(op, of):
+def result_shape(op, of):
     """The shape of ``op``'s result, or None when it does not follow from its operands'."""
     prim = rules.PRIMS[op.prim]
     key = prim.key
