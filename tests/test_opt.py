@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import runtime
 from adcompiler import grad
@@ -16,6 +17,7 @@ from adcompiler.ir.nodes import Const, For, Function, Index, Names, Op, Phi, Ret
 from adcompiler.ir.verify import verify
 from adcompiler.opt import PIPELINE, optimize
 from adcompiler.opt.accumulate import accumulate_in_place
+from adcompiler.opt.negations import fold_negations
 from adcompiler.opt.ownership import Ownership
 
 
@@ -211,3 +213,51 @@ def test_index_add_of_one_number_is_acc_plus_unindex(acc_shape, dtype, make_t):
         got = runtime.index_add(acc.copy(), t, x, k)
         assert got.dtype == want.dtype and got.shape == want.shape
         assert np.array_equal(got, want)
+
+
+# ---- fold_negations ------------------------------------------------------------------------
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def test_negations_fold_into_products_and_sums():
+    source = same_gradient(rosenbrock, (np.linspace(-1.5, 2.0, 9),))
+    assert "bout * (-2 * t_7)" in source and "bt_3 * (-2 * t_1)" in source
+    assert "= -b" not in source  # no pass over an array just to flip its sign
+
+
+def minus_products(x, y):
+    return np.sum(-(x * (3.0 * y)) + (2.0 - x) * (y - x * y) - np.sin(-x))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from([0.0, -0.0, 1.5, -2.25, 1e-300, -3e300, 7.0]), min_size=4,
+                max_size=4))
+def test_folded_negations_give_the_same_bits(values):
+    x = np.array(values)
+    y = x[::-1].copy()
+    fast, raw = grad(minus_products, wrt=(0, 1)), grad(minus_products, wrt=(0, 1), optimize=False)
+    with np.errstate(all="ignore"):
+        for a, b in zip(fast(x, y), raw(x, y)):
+            assert np.array_equal(a.view(np.int64), b.view(np.int64))  # signs of zeros too
+
+
+def test_a_negation_is_not_folded_across_a_rebound_name():
+    # v = a * (2 * y); a = a + 1; n = -v: moving `a * ...` below the rebinding would
+    # read the new a
+    a, y, w, v, a1, n = Var("a"), Var("y"), Var("w"), Var("v"), Var("a"), Var("n")
+    body = [Op(w, "mul", [Const(2.0), y]),
+            Op(v, "mul", [a, w]),
+            Op(a1, "add", [a, Const(1.0)]),
+            Op(n, "neg", [v]),
+            Return(n)]
+    fn = hand_built(body, [a, y])
+    assert not fold_negations(fn)
+
+
+def test_a_negation_read_twice_is_kept():
+    def twice(x):
+        z = -np.sin(x)
+        return np.sum(z * (2.0 * x) + z)
+    source = same_gradient(twice, (np.linspace(-1, 1, 5),))
+    assert "np.sin" in source

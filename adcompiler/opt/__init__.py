@@ -1,9 +1,10 @@
 """Optimisation passes over the IR, one per module, run as a literal pipeline."""
 from .accumulate import accumulate_in_place
 from .dce import eliminate_dead_code
+from .negations import fold_negations
 
-# accumulate_in_place reads use counts: dead code goes first
-PIPELINE = [eliminate_dead_code, accumulate_in_place]
+# fold_negations and accumulate_in_place read use counts: dead code goes first
+PIPELINE = [eliminate_dead_code, fold_negations, accumulate_in_place]
 
 
 def optimize(fn):

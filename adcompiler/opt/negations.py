@@ -1,0 +1,137 @@
+"""FoldNegations: fold a negation into the product or sum that reads it.
+
+    >>> # before (grad of rosenbrock)              after
+    >>> # bt_7 = bout * (2 * t_7)
+    >>> # bt_6 = -bt_7                             bt_6 = bout * (-2 * t_7)
+    >>> # bt_2 = -bt_3
+    >>> # bt_1 = bt_2 * (2 * t_1)                  bt_1 = bt_3 * (-2 * t_1)
+    >>> # bx = bx + -bt                            bx = bx - bt
+
+Each ``-v`` over an array is a pass over it. The rewrites are exact in IEEE
+arithmetic (negation only flips a sign, and rounding is symmetric), so the
+gradient does not change by a bit:
+
+- ``-(a * (c * y))`` is ``a * (-c * y)``, and ``-(c * a)`` is ``-c * a``;
+- ``(-v) * (c * y)`` is ``v * (-c * y)``, and ``(-v) * c`` is ``v * -c``;
+- ``a + (-v)`` is ``a - v``, and ``a - (-v)`` is ``a + v``;
+
+for a number ``c`` known when compiling. A negation or product is folded only
+when the one statement rewritten is its only reader, in the same block, and
+no name it reads is rebound in between. The folded values are left to dead-code
+elimination.
+"""
+from ..ir.nodes import Const, Op, Var, all_operands, blocks, walk
+
+
+def fold_negations(fn):
+    """Fold negations into their readers; return whether anything changed."""
+    uses = {}
+    for stmt in walk(fn.body):
+        for o in all_operands(stmt):
+            if isinstance(o, Var):
+                uses[id(o)] = uses.get(id(o), 0) + 1
+    return _block(fn.body, uses)
+
+
+def _block(body, uses):
+    changed = False
+    defs = {}  # id(var) -> position in body of the Op defining it
+    for pos, stmt in enumerate(body):
+        if isinstance(stmt, Op):
+            changed |= _rewrite(stmt, pos, body, defs, uses)
+            if stmt.target is not None:
+                defs[id(stmt.target)] = pos
+        for block in blocks(stmt):
+            changed |= _block(block, uses)
+    return changed
+
+
+def _rewrite(op, pos, body, defs, uses):
+    def single(o, prim):
+        """The Op defining ``o`` with ``prim``, when ``op`` is its only reader."""
+        if isinstance(o, Var) and uses.get(id(o)) == 1 and id(o) in defs:
+            d = body[defs[id(o)]]
+            if d.prim == prim:
+                return d
+        return None
+
+    def moved(reads, source):
+        """``op`` now reads ``reads`` in place of ``source``'s result: count them as
+        read twice (the old reader stays until dead-code elimination)."""
+        uses[id(source.target)] -= 1
+        for o in reads:
+            if isinstance(o, Var):
+                uses[id(o)] = uses.get(id(o), 0) + 1
+
+    if op.prim == "neg":
+        product = single(op.args[0], "mul")
+        if product is None:
+            return False
+        negated = _negate_factor(product.args, single)
+        if negated is None or not _unrebound(product.args, body, defs[id(op.args[0])], pos):
+            return False
+        args, apply = negated
+        apply()
+        moved(args, product)
+        op.prim, op.args = "mul", args
+        return True
+    if op.prim == "mul":
+        for k in (0, 1):
+            neg = single(op.args[k], "neg")
+            if neg is None or not _unrebound(neg.args, body, defs[id(op.args[k])], pos):
+                continue
+            other = _negate_factor((op.args[1 - k],), single)
+            if other is None:
+                continue
+            (factor,), apply = other
+            apply()
+            moved(neg.args, neg)
+            args = [None, None]
+            args[k], args[1 - k] = neg.args[0], factor
+            op.args = tuple(args)
+            return True
+        return False
+    if op.prim in ("add", "sub"):
+        neg = single(op.args[1], "neg")
+        if neg is not None and _unrebound(neg.args, body, defs[id(op.args[1])], pos):
+            moved(neg.args, neg)
+            op.prim = "sub" if op.prim == "add" else "add"
+            op.args = (op.args[0], neg.args[0])
+            return True
+    return False
+
+
+def _negate_factor(args, single):
+    """``args`` (the factors of a product) with one constant factor negated, and
+    the change to make to an inner product for it, or None.
+
+    A factor is a number, or ``c * y`` with a number ``c`` that nothing else reads
+    (whose Op the change rewrites)."""
+    for k, a in enumerate(args):
+        if _number(a):
+            return args[:k] + (Const(-a.value),) + args[k + 1:], lambda: None
+    for a in args:
+        inner = single(a, "mul")
+        if inner is None:
+            continue
+        for j, c in enumerate(inner.args):
+            if _number(c):
+                def apply(inner=inner, j=j, c=c):
+                    inner.args = inner.args[:j] + (Const(-c.value),) + inner.args[j + 1:]
+                return tuple(args), apply
+    return None
+
+
+def _number(o):
+    return isinstance(o, Const) and type(o.value) in (int, float)
+
+
+def _unrebound(operands, body, start, end):
+    """No statement in ``body[start + 1:end]`` rebinds the name of one of ``operands``."""
+    names = {o.name for o in operands if isinstance(o, Var)}
+    for stmt in body[start + 1:end]:
+        for inner in walk([stmt]):
+            defined = inner.defs() if hasattr(inner, "defs") else []
+            if any(d.name in names for d in defined):
+                return False
+    return True
