@@ -111,7 +111,7 @@ def recording():
 
 def _size(tape):
     return {"entries": len(tape), "bytes": tape.nbytes(),
-            "distinct_bytes": distinct_bytes(tape._items)}
+            "distinct_bytes": distinct_bytes(tape)}
 
 
 def tape_size(fn, args, wrt=0):

@@ -261,3 +261,15 @@ def test_a_negation_read_twice_is_kept():
         return np.sum(z * (2.0 * x) + z)
     source = same_gradient(twice, (np.linspace(-1, 1, 5),))
     assert "np.sin" in source
+
+
+def euler_steps(a, b, x, steps):
+    for _ in range(steps):
+        x = x + 0.01 * (a * np.sin(x) - b * x)
+    return x
+
+
+def test_a_negation_read_by_two_products_folds_into_both_sums():
+    source = same_gradient(euler_steps, (0.7, 0.3, 0.5, 5), wrt=(0, 1))
+    assert "bb = bb - bt_4 * x_" in source and " - bt_4 * b\n" in source
+    assert "= -bt" not in source

@@ -14,6 +14,8 @@ gradient does not change by a bit:
 - ``-(a * (c * y))`` is ``a * (-c * y)``, and ``-(c * a)`` is ``-c * a``;
 - ``(-v) * (c * y)`` is ``v * (-c * y)``, and ``(-v) * c`` is ``v * -c``;
 - ``a + (-v)`` is ``a - v``, and ``a - (-v)`` is ``a + v``;
+- ``a + (-v) * w`` is ``a - v * w`` (and ``a - (-v) * w`` is ``a + v * w``), also
+  where other products read ``-v``;
 
 for a number ``c`` known when compiling. A negation or product is folded only
 when the one statement rewritten is its only reader, in the same block, and
@@ -92,12 +94,31 @@ def _rewrite(op, pos, body, defs, uses):
             return True
         return False
     if op.prim in ("add", "sub"):
+        flipped = "sub" if op.prim == "add" else "add"
         neg = single(op.args[1], "neg")
         if neg is not None and _unrebound(neg.args, body, defs[id(op.args[1])], pos):
             moved(neg.args, neg)
-            op.prim = "sub" if op.prim == "add" else "add"
-            op.args = (op.args[0], neg.args[0])
+            op.prim, op.args = flipped, (op.args[0], neg.args[0])
             return True
+        # a + (-v) * w is a - v * w, however many products read -v
+        product = single(op.args[1], "mul")
+        if product is None:
+            return False
+        for k in (0, 1):
+            n = product.args[k]
+            if not (isinstance(n, Var) and id(n) in defs and body[defs[id(n)]].prim == "neg"):
+                continue
+            neg = body[defs[id(n)]]
+            if _unrebound(neg.args, body, defs[id(n)], defs[id(product.target)]):
+                uses[id(n)] -= 1
+                moved_in = neg.args[0]
+                if isinstance(moved_in, Var):
+                    uses[id(moved_in)] = uses.get(id(moved_in), 0) + 1
+                args = list(product.args)
+                args[k] = moved_in
+                product.args = tuple(args)
+                op.prim = flipped
+                return True
     return False
 
 
