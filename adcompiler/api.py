@@ -133,8 +133,8 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
         ir_fn = Reverse(work, wrt, return_value=True, name=f"grad_{work.name}",
                         shapes=shapes).run()
     verify(ir_fn)
-    if optimize:
-        run_passes(ir_fn)
+    if optimize:  # grad and vjp code is not differentiated again (grad_only's is)
+        run_passes(ir_fn, final=kind in ("grad", "vjp") and not counting)
         verify(ir_fn)
     if counting:
         count_operations(ir_fn)

@@ -243,6 +243,22 @@ class Tape(list):
         return sum(held_bytes(v) for v in self)
 
 
+def outer_sum(vs, gs):
+    """The sum of the outer products ``v[:, None] * g`` of pairs of vectors from
+    ``vs`` and ``gs``: one matrix product of the stacked vectors (0.0 for none)."""
+    if not vs:
+        return 0.0
+    return np.array(vs).T @ np.array(gs)
+
+
+def stacked_sum(gs):
+    """The sum of the arrays in ``gs``, all of one shape: over the first axis of
+    their stack (0.0 for none)."""
+    if not gs:
+        return 0.0
+    return np.add.reduce(np.array(gs), axis=0)
+
+
 def stop_gradient(x):
     """x itself; adcompiler treats its derivative as zero."""
     return x

@@ -18,6 +18,7 @@ from adcompiler.ir.verify import verify
 from adcompiler.opt import PIPELINE, optimize
 from adcompiler.opt.accumulate import accumulate_in_place
 from adcompiler.opt.negations import fold_negations
+from helpers import assert_grad_matches_fd
 from adcompiler.opt.ownership import Ownership
 
 
@@ -273,3 +274,73 @@ def test_a_negation_read_by_two_products_folds_into_both_sums():
     source = same_gradient(euler_steps, (0.7, 0.3, 0.5, 5), wrt=(0, 1))
     assert "bb = bb - bt_4 * x_" in source and " - bt_4 * b\n" in source
     assert "= -bt" not in source
+
+
+# ---- defer_outer_products ----------------------------------------------------------------
+def rnn_loss(Wx, Wh, b, xs, h):
+    for x in xs:
+        h = np.tanh(x @ Wx + h @ Wh + b)
+    return np.sum(h ** 2)
+
+
+def rnn_args(T, dtype=np.float64):
+    rng = np.random.default_rng(3)
+    return tuple(a.astype(dtype) for a in (
+        rng.normal(size=(4, 5)) * 0.5, rng.normal(size=(5, 5)) * 0.5, rng.normal(size=5),
+        rng.normal(size=(T, 4)), np.zeros(5)))
+
+
+def test_outer_products_of_a_loop_are_summed_after_it():
+    g = grad(rnn_loss, wrt=(0, 1, 2))
+    fast = g(*rnn_args(6))
+    source = g.source
+    assert source.count("runtime.outer_sum(") == 2 and "runtime.stacked_sum(" in source
+    assert "[:, None] *" not in source  # no outer product inside the loop
+    raw = grad(rnn_loss, wrt=(0, 1, 2), optimize=False)(*rnn_args(6))
+    for a, b in zip(fast, raw):  # the same sums in another order
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+    assert_grad_matches_fd(rnn_loss, rnn_args(6), wrt=(0, 1, 2))
+
+
+def test_deferred_sums_of_a_loop_that_does_not_run():
+    gWx, gWh, gb = grad(rnn_loss, wrt=(0, 1, 2))(*rnn_args(0))
+    assert gWx.shape == (4, 5) and not gWx.any() and not gWh.any() and not gb.any()
+
+
+def test_deferred_sums_keep_float32():
+    grads = grad(rnn_loss, wrt=(0, 1, 2))(*rnn_args(4, np.float32))
+    assert all(g.dtype == np.float32 for g in grads)
+
+
+def test_code_differentiated_again_has_no_deferred_sums():
+    from adcompiler import hessian
+    from adcompiler.api import argument_shapes, compile_derivative
+    args = rnn_args(3)
+    code = compile_derivative(rnn_loss, "grad_only", (2,), shapes=argument_shapes(args))
+    assert "outer_sum" not in code.source
+    H = hessian(rnn_loss, wrt=2)(*args)
+    eps = 1e-6
+    for i in range(5):  # a column of the Hessian by central differences of the gradient
+        up, down = list(args), list(args)
+        up[2] = args[2] + eps * np.eye(5)[i]
+        down[2] = args[2] - eps * np.eye(5)[i]
+        column = (grad(rnn_loss, wrt=2)(*up) - grad(rnn_loss, wrt=2)(*down)) / (2 * eps)
+        np.testing.assert_allclose(H[:, i], column, rtol=1e-5, atol=1e-8)
+
+
+def test_an_accumulator_read_elsewhere_in_the_loop_stays():
+    # acc1 = acc + v[:, None] * g, but the body also reads acc: the running value
+    # is needed every iteration
+    from adcompiler.opt.outer import defer_outer_products
+    v, g, n = Var("v"), Var("g"), Var("n")
+    i, col, prod, acc, acc0, acc1, peek, rng = (Var("i"), Var("col"), Var("prod"), Var("acc"),
+                                                Var("acc0"), Var("acc1"), Var("peek"),
+                                                Var("r"))
+    body = [Op(col, "getitem", [v, Index([Slice(None, None, None), Const(None)], True)]),
+            Op(prod, "mul", [col, g]),
+            Op(acc1, "add", [acc, prod]),
+            Op(peek, "np.sum", [acc, Const(None), Const(False)])]
+    loop = For(i, rng, body, [Phi(acc, [acc0, acc1])], range_args=[n])
+    fn = hand_built([Op(acc0, "mul", [v, Const(0.0)]), Op(rng, "range", [n]), loop,
+                     Return(acc)], [v, g, n])
+    assert not defer_outer_products(fn)

@@ -2,16 +2,21 @@
 from .accumulate import accumulate_in_place
 from .dce import eliminate_dead_code
 from .negations import fold_negations
+from .outer import defer_outer_products
 
 # fold_negations and accumulate_in_place read use counts: dead code goes first
 PIPELINE = [eliminate_dead_code, fold_negations, accumulate_in_place]
+# passes for code that is not differentiated again (their helpers have no rules)
+FINAL = [defer_outer_products]
 
 
-def optimize(fn):
-    """Run the pipeline until no pass changes anything."""
+def optimize(fn, final=False):
+    """Run the pipeline until no pass changes anything; with ``final``, the code
+    will not be differentiated again, and FINAL's passes run too."""
+    passes = PIPELINE + FINAL if final else PIPELINE
     changed = True
     while changed:
         changed = False
-        for p in PIPELINE:
+        for p in passes:
             changed |= bool(p(fn))
     return fn

@@ -1,0 +1,160 @@
+"""DeferOuterProducts: sum a loop's outer products in one matrix product after it.
+
+    >>> # before (grad of an RNN step h = tanh(x @ Wx + h @ Wh + b))
+    >>> # for _ in range(trip):                    xs_ = runtime.Tape()
+    >>> #     ...                                  gs_ = runtime.Tape()
+    >>> #     bWx = bWx + x[:, None] * bt_3        for _ in range(trip):
+    >>> #     ...                                      ...
+    >>> #                                              xs_.push(x)
+    >>> #                                              gs_.push(bt_3)
+    >>> #                                              ...
+    >>> #                                          bWx = bWx + runtime.outer_sum(xs_, gs_)
+
+The adjoint of ``W`` in ``v @ W`` (``v`` a vector) is the outer product
+``v[:, None] * g``; in a loop over time steps, adding one per step costs three
+NumPy calls a step, where Python's call overhead outweighs the arithmetic for
+small vectors. Collected instead, the sum of the outer products is one matrix
+product ``V.T @ G`` of the stacked vectors after the loop. It sums in another
+order (within rounding of the step-by-step sum), and its helper has no
+derivative rule, so the pass runs only on code that is not differentiated
+again (``optimize(fn, final=True)``).
+
+It applies to an accumulator carried by a loop (``acc = phi(init, next)``)
+whose body computes ``next = acc + v[:, None] * g`` at its top level and reads
+``acc`` nowhere else, with ``v[:, None]`` and the product read by that sum alone;
+then also to ``next = acc + g`` for a ``g`` so collected (``bb = bb + bt_3``),
+summed as ``runtime.stacked_sum(gs)``.
+"""
+from ..ir.nodes import Const, For, Index, Op, Slice, Var, While, all_operands, walk
+
+import runtime
+from .. import rules
+from ..rules.registry import Prim, parse_params, register
+
+# the helper, as a primitive without a derivative rule: differentiating code that calls
+# it raises NoRuleError (it is only generated where nothing differentiates it)
+if "runtime.outer_sum" not in rules.PRIMS:
+    register(Prim("runtime.outer_sum", parse_params("vs, gs"), ("call", "runtime.outer_sum")),
+             objects=[runtime.outer_sum])
+    register(Prim("runtime.stacked_sum", parse_params("gs"), ("call", "runtime.stacked_sum")),
+             objects=[runtime.stacked_sum])
+
+
+def defer_outer_products(fn):
+    """Move loops' outer-product sums after them; return whether anything changed."""
+    uses = {}
+    for stmt in walk(fn.body):
+        for o in all_operands(stmt):
+            if isinstance(o, Var):
+                uses[id(o)] = uses.get(id(o), 0) + 1
+    return _block(fn.body, uses, fn.names)
+
+
+def _block(body, uses, names):
+    changed = False
+    k = 0
+    while k < len(body):
+        stmt = body[k]
+        if isinstance(stmt, (For, While)):
+            for block in ([stmt.header] if isinstance(stmt, While) else []) + [stmt.body]:
+                changed |= _block(block, uses, names)
+            before, after = _defer(stmt, uses, names)
+            if before:
+                body[k:k + 1] = before + [stmt] + after
+                k += len(before) + len(after)
+                changed = True
+        elif hasattr(stmt, "body"):  # an If
+            changed |= _block(stmt.body, uses, names)
+            changed |= _block(stmt.orelse, uses, names)
+        k += 1
+    return changed
+
+
+def _defer(loop, uses, names):
+    """The statements to put before and after ``loop`` for its deferrable sums."""
+    defs = {id(s.target): s for s in loop.body if isinstance(s, Op) and s.target is not None}
+    reads_in_loop = {}
+    for stmt in walk(loop.body + getattr(loop, "header", [])):
+        for o in all_operands(stmt):
+            if isinstance(o, Var):
+                reads_in_loop[id(o)] = reads_in_loop.get(id(o), 0) + 1
+    for phi in loop.phis:
+        for o in phi.inputs[1:]:
+            if isinstance(o, Var):
+                reads_in_loop[id(o)] = reads_in_loop.get(id(o), 0) + 1
+    before, after, kept, stacks = [], [], [], {}
+
+    def stack(value, at):
+        """The tape collecting ``value`` each iteration, pushed where ``at`` is."""
+        if id(value) not in stacks:
+            tape = Var(names.fresh(_base(value) + "s_"))
+            before.append(Op(tape, "runtime.Tape", [], (), at.loc))
+            stacks[id(value)] = tape
+            loop.body[loop.body.index(at)] = Op(None, "tape.push", [tape, value], (), at.loc,
+                                                at.note)
+        else:
+            loop.body.remove(at)
+        return stacks[id(value)]
+
+    def candidates():
+        # acc is read by its sum alone inside the loop (its value after the loop is
+        # what the new statement defines); next by the phi alone
+        for phi in loop.phis:
+            if not phi.inputs:  # deferred already
+                continue
+            acc, (init, nxt) = phi.target, phi.inputs
+            ok = reads_in_loop.get(id(acc)) == 1 and uses.get(id(nxt)) == 1
+            yield phi, (defs.get(id(nxt)) if ok else None)
+
+    for phi, add in candidates():  # outer products first: they make the stacks
+        found = _outer_sum_of(add, phi.target, defs, uses)
+        if found is None:
+            continue
+        add, column, product = found
+        v = column.args[0]
+        g = product.args[1] if product.args[0] is column.target else product.args[0]
+        # each value is pushed where it was read: no name can have changed in between
+        vs, gs = stack(v, column), stack(g, product)
+        loop.body.remove(add)
+        total = Var(names.fresh("t"))
+        after += [Op(total, "runtime.outer_sum", [vs, gs], (), add.loc),
+                  Op(phi.target, "add", [phi.inputs[0], total], (), add.loc)]
+        phi.inputs = []
+    for phi, add in candidates():  # then sums of a vector already stacked
+        if add is None or add.prim != "add" or \
+                add.args[0] is not phi.target or id(add.args[1]) not in stacks:
+            continue
+        loop.body.remove(add)
+        total = Var(names.fresh("t"))
+        after += [Op(total, "runtime.stacked_sum", [stacks[id(add.args[1])]], (), add.loc),
+                  Op(phi.target, "add", [phi.inputs[0], total], (), add.loc)]
+        phi.inputs = []
+    loop.phis[:] = [p for p in loop.phis if p.inputs]
+    return before, after
+
+
+def _outer_sum_of(add, acc, defs, uses):
+    """The Ops of ``acc + v[:, None] * g`` (the sum, ``v[:, None]``, the product)
+    when ``add`` is that, each read by the next alone; else None."""
+    if add is None or add.prim != "add" or add.args[0] is not acc:
+        return None
+    product = defs.get(id(add.args[1]))
+    if product is None or product.prim != "mul" or uses.get(id(product.target)) != 1:
+        return None
+    for operand in product.args:
+        column = defs.get(id(operand))
+        if column is not None and column.prim == "getitem" and uses.get(id(operand)) == 1 \
+                and _is_column(column.args[1]) and product.args[0] is not product.args[1]:
+            return add, column, product
+    return None
+
+
+def _is_column(index):
+    """Whether ``index`` is ``[:, None]``."""
+    return isinstance(index, Index) and index.is_tuple and len(index.items) == 2 \
+        and isinstance(index.items[0], Slice) and not index.items[0].operands() \
+        and isinstance(index.items[1], Const) and index.items[1].value is None
+
+
+def _base(v):
+    return v.name if isinstance(v, Var) else "v"
