@@ -4,6 +4,7 @@ Each derivative is compiled once per (function, kind, wrt, options), on first
 use, and cached; later calls run the cached generated function directly.
 """
 import builtins
+import collections
 import functools
 import inspect
 import itertools
@@ -103,10 +104,18 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
     if not inspect.isfunction(fn):
         parse_function(fn)  # refuses it, with a message that says why
     per_fn = _derivative_cache.setdefault(fn, {})
-    key = (kind, wrt, optimize, structures, shapes) + (("counting",) if counting else ()) \
-        + ((tangent_wrt,) if tangent_wrt is not None else ())
+    extra = (("counting",) if counting else ()) + \
+        ((tangent_wrt,) if tangent_wrt is not None else ())
+    key = (kind, wrt, optimize, structures, shapes) + extra
     if key in per_fn:
         return per_fn[key]
+    if shapes != _general(shapes):
+        # one derivative per argument shape, up to a limit; then one for any shape
+        alike = [k for k in per_fn if k[:4] == key[:4] and k[5:] == extra and
+                 k[4] != _general(k[4])]
+        if len(alike) >= MAX_SPECIALIZATIONS:
+            return compile_derivative(fn, kind, wrt, optimize, structures, _general(shapes),
+                                      counting, tangent_wrt)
     if structures is not None:
         wrt = leaf_positions(structures, wrt)
     work = primal_ssa(fn, structures)
@@ -143,6 +152,10 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
     compiled = Compiled(ir_fn, ssa_text, _Namespace(fn, work.extra_globals))
     per_fn[key] = compiled
     return compiled
+
+
+# one call of a derivative: its flattened arguments and what it is compiled for
+_Call = collections.namedtuple("_Call", "args structures shapes")
 
 
 def argument_shapes(args):
@@ -212,42 +225,41 @@ class _Derivative:
         self.signature = inspect.signature(fn)
         functools.update_wrapper(self, fn)
 
-    _structures = None   # of the container arguments of the last call
-    _shapes = ()         # of the (flattened) arguments of the last call (argument_shapes)
-    _seen_shapes = None  # the argument shapes compiled for so far
+    # what the last call was compiled for: what .source, .ssa and .compiled show
+    _structures = None   # of the container arguments
+    _shapes = ()         # of the (flattened) arguments (argument_shapes)
 
     @property
     def compiled(self):
         return compile_derivative(self.fn, self.kind, self.wrt, self.optimize,
                                   self._structures, self._shapes)
 
+    def _compiled_for(self, call, kind=None):
+        """The derivative compiled for ``call`` (``_flat``'s): a call uses its own
+        structures and shapes, never the last call's, which another thread may
+        have changed meanwhile."""
+        return compile_derivative(self.fn, kind or self.kind, self.wrt, self.optimize,
+                                  call.structures, call.shapes)
+
     def _flat(self, args):
-        """Container arguments flattened to their leaves; what the derivative is
-        compiled for (container structures, argument shapes) remembered."""
+        """The call: container arguments flattened to their leaves, their structures
+        and the arguments' shapes (what the derivative is compiled for); remembered
+        as the last call's for ``.source``."""
         structures = tuple(structure(a) if is_container(a) else None for a in args)
         if any(st is not None for st in structures):
-            self._structures = structures
             args = [leaf for a, st in zip(args, structures)
                     for leaf in (flatten(a) if st is not None else [a])]
         else:
-            self._structures = None
+            structures = None
         shapes = argument_shapes(args)
-        seen = self._seen_shapes
-        if seen is None:
-            seen = self._seen_shapes = set()
-        if shapes not in seen:
-            if len(seen) >= MAX_SPECIALIZATIONS:
-                shapes = _general(shapes)
-            else:
-                seen.add(shapes)
-        self._shapes = shapes
+        self._structures, self._shapes = structures, shapes
         for a in args:
             if np.iscomplexobj(a):
                 raise UnsupportedError(
                     f"{self.fn.__name__} got a complex argument; complex derivatives are "
                     "not supported yet", construct="complex input",
                     hint="pass the real and imaginary parts as separate real arguments")
-        return args
+        return _Call(args, structures, shapes)
 
     @property
     def source(self):
@@ -264,8 +276,7 @@ class _Derivative:
         bound.apply_defaults()
         return list(bound.arguments.values())
 
-    def _grads(self, grads, args):
-        structures = self._structures
+    def _grads(self, grads, args, structures):
         if structures is None:
             if len(self.wrt) == 1:
                 grads = (grads,)
@@ -291,13 +302,13 @@ class _Derivative:
 class _ValueAndGrad(_Derivative):
     def value_and_grad(self, *args, **kwargs):
         args = self._args(args, kwargs)
-        flat = self._flat(args)
-        value, grads = self.compiled.function(*flat)
+        call = self._flat(args)
+        value, grads = self._compiled_for(call).function(*call.args)
         if np.ndim(value) != 0:
             raise ValueError(
                 f"grad needs {self.fn.__name__} to return a scalar, but it returned shape "
                 f"{np.shape(value)}; use adcompiler.vjp for non-scalar outputs")
-        return value, self._grads(grads, args)
+        return value, self._grads(grads, args, call.structures)
 
 
 class GradFunction(_ValueAndGrad):
@@ -321,12 +332,11 @@ class GradFunction(_ValueAndGrad):
 
     def plain(self, args):
         """The generated gradient code, as a function of the same arguments."""
-        self._flat(args)
-        if self._structures is not None:
+        call = self._flat(args)
+        if call.structures is not None:
             raise UnsupportedError("a derivative of a gradient with container arguments",
                                    construct="higher-order derivative")
-        return compile_derivative(self.fn, "grad_only", self.wrt, self.optimize, None,
-                                  self._shapes).function
+        return self._compiled_for(call, "grad_only").function
 
 
 class HigherGrad:
@@ -355,14 +365,14 @@ class HigherGrad:
                                    hint="use adcompiler.hessian or hvp for arrays")
         inner = self.inner
         if isinstance(inner, GradFunction):
-            inner._flat(args)
-            if inner._structures is not None or len(inner.wrt) != 1:
+            call = inner._flat(args)
+            if call.structures is not None or len(inner.wrt) != 1:
                 raise UnsupportedError(
                     "a derivative of a gradient with container arguments or several wrt",
                     construct="higher-order derivative",
                     hint="differentiate with respect to one argument at a time")
             return compile_derivative(self.fn, "grad_jvp", inner.wrt, inner.optimize, None,
-                                      inner._shapes, tangent_wrt=(wrt,))
+                                      call.shapes, tangent_wrt=(wrt,))
         if len(inner.wrt) != 1:
             raise UnsupportedError("a derivative of a derivative taken with respect to "
                                    "several arguments", construct="higher-order derivative",
@@ -409,8 +419,9 @@ class VjpFunction(_Derivative):
             raise TypeError("vjp takes the function's arguments followed by the seed")
         *args, seed = args
         args = self._args(args, {})
-        flat = self._flat(args)
-        return self._grads(self.compiled.function(*flat, seed), args)
+        call = self._flat(args)
+        return self._grads(self._compiled_for(call).function(*call.args, seed), args,
+                           call.structures)
 
 
 def _decorator(cls, f, wrt, optimize):

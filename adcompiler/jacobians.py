@@ -29,10 +29,10 @@ class JvpFunction(_Derivative):
         tangents = (tangents,) if self.single else tuple(tangents)
         if len(tangents) != len(self.wrt):
             raise ValueError(f"{len(self.wrt)} tangents needed, one per wrt argument")
-        flat = self._flat(args)
+        call = self._flat(args)
         leaves = []  # the tangents, flattened like the arguments they go with
         for t, i in zip(tangents, self.wrt):
-            st = self._structures[i] if self._structures is not None else None
+            st = call.structures[i] if call.structures is not None else None
             if st is None:
                 leaves.append(_tangent(t, args[i]))
             elif not is_container(t) or structure(t) != st:
@@ -40,7 +40,7 @@ class JvpFunction(_Derivative):
                                  "like the argument")
             else:
                 leaves.extend(_tangent(tl, xl) for tl, xl in zip(flatten(t), flatten(args[i])))
-        return self.compiled.function(*flat, *leaves)
+        return self._compiled_for(call).function(*call.args, *leaves)
 
 
 def _tangent(t, x):
@@ -133,8 +133,8 @@ def _position(f, wrt):
 def _gradient_function(f, wrt, args):
     """The generated code of f's gradient, as a function differentiable again."""
     g = grad(f, wrt)
-    g._flat(g._args(args, {}))
-    return compile_derivative(f, "grad_only", g.wrt, True, g._structures, g._shapes).function
+    call = g._flat(g._args(args, {}))
+    return compile_derivative(f, "grad_only", g.wrt, True, call.structures, call.shapes).function
 
 
 def _second_derivative(f, wrt, args):
@@ -145,11 +145,11 @@ def _second_derivative(f, wrt, args):
         raise UnsupportedError("a Hessian with respect to several arguments at once",
                                construct="hessian", hint="take one argument at a time")
     bound = g._args(args, {})
-    g._flat(bound)
-    if g._structures is not None:
+    call = g._flat(bound)
+    if call.structures is not None:
         raise UnsupportedError("a Hessian of a function with container arguments",
                                construct="hessian", hint="pass arrays")
-    d = compile_derivative(f, "grad_jvp", g.wrt, True, None, g._shapes, tangent_wrt=g.wrt)
+    d = compile_derivative(f, "grad_jvp", g.wrt, True, None, call.shapes, tangent_wrt=g.wrt)
     return d.function, bound, g.wrt[0]
 
 

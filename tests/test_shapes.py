@@ -244,3 +244,82 @@ def test_second_derivatives_through_a_lazy_adjoint():
     from adcompiler import hessian
     x = np.array([0.5, -1.0, 2.0])
     np.testing.assert_allclose(hessian(cubes)(x), np.diag(6 * x))
+
+
+# ---- found in review: a nested loop's row kept the shape of the first pass ----------------
+def stale_row(x, b, n):
+    y = x
+    s = 0.0
+    for k in range(n):
+        for row in y:
+            s = s + np.sum(np.sin(row + b))
+        y = np.stack([y, y])  # y's shape changes, and with it row's
+    return s
+
+
+def stale_row_constant(x, n):
+    y = x
+    s = 0.0
+    for k in range(n):
+        for row in y:
+            s = s + np.mean(np.sin(row + np.zeros((1, 1))))
+        y = np.stack([y, y])
+    return s
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_a_row_of_a_value_whose_shape_a_loop_changes(n):
+    x = np.arange(12.0).reshape(3, 4) / 10
+    assert_grad_matches_fd(stale_row, (x, np.full((1, 1), 0.3), n), wrt=(0, 1))
+    assert_grad_matches_fd(stale_row_constant, (x, n), wrt=0)
+
+
+# ---- found in review: a call must use its own shapes, not the last call's ---------------
+def tanh_product(x, b):
+    return np.sum(np.tanh(x * b))
+
+
+def test_threads_sharing_a_derivative_each_get_their_own_shapes():
+    import sys
+    import threading
+    g = grad(tanh_product, wrt=1)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3))
+    bs = [rng.standard_normal(3), rng.standard_normal((4, 3))]
+    expected = [g(x, b) for b in bs]
+    wrong = []
+
+    def work(k):
+        for _ in range(3000):
+            try:
+                out = g(x, bs[k])
+            except Exception as exc:  # noqa: BLE001 - any failure is a finding
+                wrong.append(repr(exc))
+                continue
+            if out.shape != expected[k].shape or not np.array_equal(out, expected[k]):
+                wrong.append(k)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(k,)) for k in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == []
+
+
+def compiled_for_many_shapes(x):
+    return np.sum(x ** 3)
+
+
+def test_the_limit_of_derivatives_per_shape_holds_across_grad_objects():
+    from adcompiler.api import MAX_SPECIALIZATIONS, _derivative_cache
+    for n in range(1, MAX_SPECIALIZATIONS + 6):
+        x = np.linspace(0.5, 1.5, n)
+        np.testing.assert_allclose(grad(compiled_for_many_shapes)(x), 3 * x ** 2)
+    keys = [k for k in _derivative_cache[compiled_for_many_shapes] if k[0] == "grad"]
+    assert len(keys) == MAX_SPECIALIZATIONS + 1  # 8 shapes, then one for any shape

@@ -76,6 +76,8 @@ def shape_symbols(fn, param_shapes=None):
                     elif stmt.source is not None and _known(of(stmt.source)) \
                             and of(stmt.source):
                         sym[id(stmt.target)] = of(stmt.source)[1:]  # a row of source
+                    else:  # what an earlier pass over an enclosing loop assumed
+                        sym.pop(id(stmt.target), None)
                     if stmt.counter is not None:
                         sym[id(stmt.counter)] = ()
                 # optimistic: a loop-carried value keeps the shape it enters with,
@@ -268,4 +270,11 @@ def _reshaped(shape, new):
 
 
 def _defined_in(loop):
-    return [d for s in walk(loop.body + getattr(loop, "header", [])) for d in s.defs()]
+    """Every value defined inside ``loop``: nested loops' targets too (``defs`` of a
+    loop gives its phis' targets)."""
+    out = []
+    for s in walk(loop.body + getattr(loop, "header", [])):
+        out.extend(s.defs())
+        if isinstance(s, For):
+            out.extend(v for v in (s.target, s.counter) if v is not None)
+    return out
