@@ -199,17 +199,28 @@ def _matmul_summed(left, right, x):
 
 
 def dot_grad_left(g, a, b):
-    """Adjoint of ``a`` in ``np.dot(a, b)`` for 0-, 1- and 2-D operands."""
+    """Adjoint of ``a`` in ``np.dot(a, b)``."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return unbroadcast(g * b, a)
-    return matmul_grad_left(g, a, b)
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:  # as matmul
+        return matmul_grad_left(g, a, b)
+    # N-D: a's last axis against b's second to last, every other axis kept (not a
+    # batch, as in matmul)
+    return tensordot_grad_left(g, a, b, _dot_axes(a, b))
 
 
 def dot_grad_right(g, a, b):
-    """Adjoint of ``b`` in ``np.dot(a, b)`` for 0-, 1- and 2-D operands."""
+    """Adjoint of ``b`` in ``np.dot(a, b)``."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return unbroadcast(g * a, b)
-    return matmul_grad_right(g, a, b)
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return matmul_grad_right(g, a, b)
+    return tensordot_grad_right(g, a, b, _dot_axes(a, b))
+
+
+def _dot_axes(a, b):
+    """np.dot(a, b) as np.tensordot(a, b, axes)."""
+    return [np.ndim(a) - 1], [max(np.ndim(b) - 2, 0)]
 
 
 def greater_share(x, z):

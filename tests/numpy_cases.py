@@ -249,7 +249,8 @@ CASES = (
     Case("np.einsum", lambda a, b: np.einsum('ij,kl->ijkl', a, b), [((2, 2), (2, 3))]),
     Case("np.einsum", lambda a, b: np.einsum('ij,ij->i', a, b), [((2, 3), (2, 3)), ((2, 1), (2, 3))]),
     Case("np.einsum", lambda a, b, c: np.einsum('i,ij,j->', a, b, c), [((2,), (2, 3), (3,))]),
-    Case("np.dot", lambda a, b: np.dot(a, b), [((2, 3), (3,)), ((), (3,))]),
+    Case("np.dot", lambda a, b: np.dot(a, b), [((2, 3), (3,)), ((), (3,)), ((3,), (3, 2)), ((2, 3), (3, 2)),
+                                               ((2, 2, 3), (3,)), ((2, 3), (4, 3, 2)), ((2, 1, 3), (2, 3, 2))]),
     Case(".dot", lambda a, b: a.dot(b), [((2, 3), (3, 2))]),
     Case("np.matmul", lambda a, b: np.matmul(a, b), [((2, 3), (3, 4)), ((2, 2, 3), (3,))]),
     # -- linear algebra --------------------------------------------------------------------------
