@@ -19,7 +19,7 @@ from .codegen.emit import emit_function
 from .errors import UnsupportedError
 from .frontend.checks import check_function
 from .frontend.normalize import normalize_exits
-from .frontend.source import Resolver, parse_function
+from .frontend.source import LiveCell, Resolver, parse_function
 from .ir.build import build_function
 from .ir.containers import flatten, is_container, structure, unflatten
 from .ir.nodes import If, walk
@@ -74,18 +74,24 @@ class Compiled:
 
 
 class _Namespace(dict):
-    """The generated code's globals: our imports, closure values, then the
-    user's module globals, read live (a global rebound later is seen)."""
+    """The generated code's globals: our imports, then closure variables and the
+    user's module globals, both read live (a variable rebound later is seen)."""
 
     def __init__(self, fn, extra):
         super().__init__(np=np, math=math, runtime=runtime, __builtins__=builtins)
         from .custom import NAMESPACE
         self.update(NAMESPACE)
-        self.update(extra)
+        self._cells = {}
+        for name, value in extra.items():
+            if isinstance(value, LiveCell):
+                self._cells[name] = value.cell
+            else:
+                self[name] = value
         self._user = fn.__globals__
 
     def __missing__(self, key):
-        return self._user[key]
+        cell = self._cells.get(key)
+        return self._user[key] if cell is None else cell.cell_contents
 
 
 def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),

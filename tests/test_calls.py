@@ -240,3 +240,36 @@ def test_show_prints_the_vjp_of_a_recursive_callee(capsys):
     out = capsys.readouterr().out
     assert "def grad_uses_recursion(" in out
     assert "def vjp_power(" in out
+
+
+# ---- found in review: a closure variable rebound after the first call ----------------------
+def make_scaled_sine():
+    W = np.ones(3)
+
+    def f(x):
+        return np.sum(np.sin(x * W))
+
+    def set_w(value):
+        nonlocal W
+        W = value
+    return f, set_w
+
+
+def make_caller():
+    f, set_w = make_scaled_sine()
+
+    def g(x):
+        return f(x) * 2.0  # f is inlined: its closure is read through its own cell
+    return g, set_w
+
+
+@pytest.mark.parametrize("make", [make_scaled_sine, make_caller])
+def test_a_closure_variable_rebound_later_is_read_when_the_derivative_runs(make):
+    fn, set_w = make()
+    scale = 2.0 if make is make_caller else 1.0
+    x = np.linspace(0, 1, 3)
+    d = grad(fn)
+    np.testing.assert_allclose(d(x), scale * np.cos(x))
+    set_w(np.full(3, 2.0))
+    np.testing.assert_allclose(d(x), scale * 2.0 * np.cos(2.0 * x))
+    assert_grad_matches_fd(fn, (x,), wrt=0)

@@ -89,6 +89,16 @@ def _indent(text):
     return len(first) - len(first.lstrip())
 
 
+class LiveCell:
+    """A closure cell that generated code reads when it runs, not when it is
+    compiled: a closure variable the outer function rebinds later is seen."""
+
+    __slots__ = ("cell",)
+
+    def __init__(self, cell):
+        self.cell = cell
+
+
 class Resolver:
     """Looks up the names a function reads that it does not assign itself:
     closure cells first, then its module's globals, then builtins."""
@@ -97,13 +107,14 @@ class Resolver:
 
     def __init__(self, fn):
         self.fn = fn
-        self.closure = {}
+        self.closure, self.cells = {}, {}
         if fn.__closure__:
             for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
                 try:
                     self.closure[name] = cell.cell_contents
                 except ValueError:  # an empty cell: assigned later in the outer function
-                    pass
+                    continue
+                self.cells[name] = LiveCell(cell)
         self.globals = fn.__globals__
 
     def lookup(self, name):

@@ -544,8 +544,8 @@ class Builder(Inliner, Lowerer):
             inlined = self.global_of(name, value, where)
             if inlined is not None:
                 return inlined
-            if where == "closure":
-                self.extra_globals[name] = value  # captured when the derivative is compiled
+            if where == "closure":  # read from the cell when the derivative runs
+                self.extra_globals[name] = self.resolver.cells[name]
         return found
 
     def bind_target(self, target, value):

@@ -14,6 +14,7 @@ import gast
 import numpy as np
 
 from ..errors import UnsupportedError
+from ..frontend.source import LiveCell
 from .nodes import Const, Global, Var
 
 MAX_DEPTH = 12  # nested inlining deeper than this is treated as recursion
@@ -64,9 +65,10 @@ class Inliner:
         """A name in the generated code's namespace bound to ``value``."""
         base = _identifier(base)
         for name, v in self.extra_globals.items():
-            if v is value and name.startswith(base):
+            if (v is value or isinstance(v, LiveCell) and isinstance(value, LiveCell)
+                    and v.cell is value.cell) and name.startswith(base):
                 return name
-        if self.root_reads(base, value):
+        if not isinstance(value, LiveCell) and self.root_reads(base, value):
             return base  # the function being differentiated reads it by that name already
         name = self.names.fresh(_identifier(base))
         self.extra_globals[name] = value
@@ -98,6 +100,8 @@ class Inliner:
             if module is not None:
                 return Global(f"{self.alias(module.__name__.split('.')[-1], module)}.{name}",
                               value)
+        if where == "closure":  # the callee's cell, read when the derivative runs
+            return Global(self.alias(name, self.resolver.cells[name]), value)
         return Global(self.alias(name, value), value)
 
     def inline_call(self, value, args, kwargs, hint):
