@@ -101,7 +101,8 @@ def grad_like(g, x):
 
     Integer and boolean inputs get float64 gradients; float32 stays float32.
     """
-    dtype = np.result_type(x)
+    # np.result_type would read a tuple of numbers as a dtype description
+    dtype = np.asarray(x).dtype if isinstance(x, (tuple, list)) else np.result_type(x)
     if not np.issubdtype(dtype, np.inexact):
         dtype = np.dtype(np.float64)
     if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
