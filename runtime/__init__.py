@@ -82,8 +82,7 @@ def unindex(g, x, index):
 
     Repeated integer indices accumulate, as the chain rule asks.
     """
-    # x's dtype counts: a Python float g is "weak" and would not lift float32 to float64
-    out = np.zeros(np.shape(x), dtype=np.result_type(g, x, np.float32))
+    out = np.zeros(np.shape(x), dtype=_sum_dtype(g, x))
     if _is_advanced(index):
         np.add.at(out, index, g)
     else:
@@ -91,9 +90,20 @@ def unindex(g, x, index):
     return out
 
 
+def _sum_dtype(*xs):
+    """The float dtype of a sum of ``xs``. x's dtype counts: a Python float g is "weak"
+    and would not lift float32 to float64. A list or tuple is read as an array
+    (np.result_type would take a tuple of numbers for a dtype description)."""
+    return np.result_type(*(np.asarray(v) if isinstance(v, (list, tuple)) else v for v in xs),
+                          np.float32)
+
+
 def _is_advanced(index):
+    """Whether ``index`` holds integer arrays, whose repeated entries must accumulate.
+    In a tuple index a tuple is a sequence of integers too: x[(0, 0), (1, 1)]."""
     items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(i, (list, np.ndarray)) and np.asarray(i).dtype != bool for i in items)
+    return any(isinstance(i, (list, tuple, np.ndarray)) and np.asarray(i).dtype != bool
+               for i in items)
 
 
 def grad_like(g, x):
@@ -252,6 +262,27 @@ def setitem(x, index, v):
     return out
 
 
+def last_written(g, index):
+    """``g[index]``, zero where ``x[index] = v`` writes a position again later: of
+    repeated integer indices only the last write is kept, so only its element of
+    ``v`` reaches the result."""
+    if not _is_advanced(index):
+        return g[index]
+    return np.asarray(g)[index] * last_writes(g, index)
+
+
+def last_writes(x, index):
+    """1 where an element of ``x[index] = v`` is the one that stays, 0 where a later
+    one writes the same position (found by the same assignment, so NumPy decides)."""
+    if not _is_advanced(index):
+        return 1.0
+    order = np.zeros(_shape(x), dtype=np.intp)
+    n = np.zeros(_shape(x), dtype=bool)[index].shape
+    ranks = np.arange(int(np.prod(n)), dtype=np.intp).reshape(n)
+    order[index] = ranks
+    return (order[index] == ranks).astype(_float(x))
+
+
 def zero_at(g, index):
     """The adjoint of the overwritten array in ``x[index] = v``: ``g`` with zeros at ``index``."""
     out = np.array(g, copy=True)
@@ -275,7 +306,7 @@ def index_add(acc, t, x, index):
     hold the result unchanged (another dtype or shape) the sum is made anew.
     """
     if type(acc) is np.ndarray and acc.flags.writeable and acc.shape == _shape(x) \
-            and acc.dtype == np.result_type(acc, t, np.float32):
+            and acc.dtype == _sum_dtype(acc, t):
         if _is_advanced(index):
             # repeated indices: sum them first, as unindex does, then add once
             return np.add(acc, unindex(t, x, index), out=acc)

@@ -360,6 +360,7 @@ CASES = (
     Case("runtime.unpad", lambda t, x: runtime.unpad(t, x, 1), [((4, 5), (2, 3))], wrt=(0,)),
     Case("runtime.unsort", lambda t, x: runtime.unsort(t, x, -1), [((2, 3), (2, 3))], (REALS, SPACED), wrt=(0,)),
     Case("runtime.sort_tangent", lambda t, x: runtime.sort_tangent(t, x, 0), [((2, 3), (2, 3))], (REALS, SPACED), wrt=(0,)),
+    Case("runtime.last_written", lambda t: runtime.last_written(t, ([0, 2, 0], [1, 0, 1])) * np.sum(runtime.last_written(t, np.s_[1:])), [((3, 2),)]),
     Case("runtime.to_columns", lambda t, b: runtime.to_columns(t, b) * 2.0, [((3,), (3,)), ((3, 2), (3, 2))], wrt=(0,)),
     Case("runtime.from_columns", lambda t, b: runtime.from_columns(t, b) * 2.0, [((3, 1), (3,)), ((3, 2), (3, 2))], wrt=(0,)),
     Case("runtime.inner_grad_left", lambda g, a, b: runtime.inner_grad_left(g, a, b), [((2, 4), (2, 3), (4, 3))], wrt=(0, 2), reverse=False),

@@ -423,13 +423,16 @@ linear("np.split", "ary, indices_or_sections, axis=0", ("call", "runtime.split")
                                emit=("call", "np.split")))
 np_linear("asarray",     "a, dtype=None",            "g", check=_known_dtype,
           variant=_int_dtype_has_no_derivative)
-linear("getitem", "x, index", ("getitem",), {"x": "runtime.unindex(g, x, index)"})
+# an index is integers, booleans or slices: piecewise constant (zero), even where a
+# second derivative pops it from a tape
+linear("getitem", "x, index", ("getitem",), {"x": "runtime.unindex(g, x, index)"},
+       zero=("index",))
 # x[index] = v, as a value: the old elements get no gradient, v gets the slot's
 linear("runtime.setitem", "x, index, v", ("call", "runtime.setitem"),
-       {"x": "runtime.zero_at(g, index)", "v": "runtime.unbroadcast(g[index], v)"},
-       objects=[runtime.setitem], wrt=("x", "v"))
+       {"x": "runtime.zero_at(g, index)", "v": "runtime.unbroadcast(runtime.last_written(g, index), v)"},
+       objects=[runtime.setitem], wrt=("x", "v"), zero=("index",))
 linear("runtime.zero_at", "t, index", ("call", "runtime.zero_at"),
-       {"t": "runtime.zero_at(g, index)"}, objects=[runtime.zero_at], wrt=("t",))
+       {"t": "runtime.zero_at(g, index)"}, objects=[runtime.zero_at], wrt=("t",), zero=("index",))
 
 # ---- linear: sequences of arrays ----------------------------------------------------
 # A list display is taken apart (ir/build.py sequence_call): in `element`, the
@@ -557,7 +560,7 @@ linear("runtime.unreduce_mean", "t, x, axis=None, keepdims=False",
        ("call", "runtime.unreduce_mean"),
        {"t": "np.mean(g, axis, keepdims=keepdims)"}, objects=[runtime.unreduce_mean], wrt=("t",), zero=("x",))
 linear("runtime.unindex", "t, x, index", ("call", "runtime.unindex"),
-       {"t": "g[index]"}, objects=[runtime.unindex], wrt=("t",), zero=("x",))
+       {"t": "g[index]"}, objects=[runtime.unindex], wrt=("t",), zero=("x", "index"))
 register(Prim("runtime.log0", parse_params("x"), ("call", "runtime.log0"),
               partials={"x": "1 / x"}, elementwise=True), objects=[runtime.log0])
 nondiff("runtime.greater_share", "x, z", ("call", "runtime.greater_share"),
@@ -618,8 +621,11 @@ helper("to_columns", "t, b",                         rule="linear",
        vjp={"t": "runtime.from_columns(g, b)"}, wrt=("t",), zero=("b",))
 helper("from_columns", "t, b",                       rule="linear",
        vjp={"t": "runtime.to_columns(g, b)"}, wrt=("t",), zero=("b",))
+helper("last_written", "t, index",                    rule="linear",
+       vjp={"t": "runtime.unindex(g * runtime.last_writes(t, index), t, index)"}, wrt=("t",),
+       zero=("index",))
 # piecewise constant: zero derivative
-for _name, _params in [("fmax_share", "a, b"), ("fmin_share", "a, b"), ("cast_scale", "dtype"),
+for _name, _params in [("last_writes", "x, index"), ("fmax_share", "a, b"), ("fmin_share", "a, b"), ("cast_scale", "dtype"),
                        ("extremum_share", "x, ans, axis, keepdims"), ("ptp_share", "x, axis"),
                        ("dof", "x, axis, ddof"), ("norm_share", "x, ans, ord, axis, keepdims"),
                        ("linspace_fraction", "ans, num, endpoint, axis"),
