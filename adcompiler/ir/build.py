@@ -190,6 +190,8 @@ class Lowerer:
         if prim is None:
             raise UnsupportedError(f"operator {type(node.op).__name__} is not supported",
                                    self.loc, "operator")
+        if prim.variant is not None:  # x ** p: a rule of its own for small p
+            prim = prim.variant(prim, dict(zip(prim.param_names, (left, right))))
         return self.op(prim.key, [left, right], hint=hint)
 
     def expr_UnaryOp(self, node, hint):

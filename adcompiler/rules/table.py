@@ -40,7 +40,7 @@ def unary(name, partial, *, numpy=True, math_name=None, methods=(), np_names=Non
         methods = ()
     if math_name:
         register(Prim(f"math.{math_name}", parse_params(_ELEMENTWISE_1), ("call", f"math.{math_name}"),
-                      partials={"x": for_module(partial, "math")}, elementwise=True),
+                      partials={"x": _math(partial)}, elementwise=True),
                  objects=[getattr(math, math_name)])
 
 
@@ -57,7 +57,7 @@ def binary(key, pa, pb, *, np_names=(), math_name=None, operator_=None, fold=Non
                  objects=[getattr(np, np_name)])
     if math_name:
         register(Prim(f"math.{math_name}", parse_params(_ELEMENTWISE_2), ("call", f"math.{math_name}"),
-                      partials=_module(partials, "math"), elementwise=True),
+                      partials={k: _math(v) for k, v in partials.items()}, elementwise=True),
                  objects=[getattr(math, math_name)])
     if builtin:
         register(Prim(builtin, parse_params(_ELEMENTWISE_2), ("call", builtin),
@@ -67,6 +67,25 @@ def binary(key, pa, pb, *, np_names=(), math_name=None, operator_=None, fold=Non
 
 def _module(partials, module):
     return {k: for_module(v, module) for k, v in partials.items()}
+
+
+def _math(partial):
+    """A partial derivative for the ``math`` form of a function: its divisions and powers
+    in NumPy, since on Python floats 0.5 / 0.0 and 0.0 ** -0.5 raise where NumPy (and
+    JAX) give inf or nan (d sqrt(x)/dx at 0). math works in float64, as float_power does."""
+    import ast
+
+    class ToNumPy(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            name = {ast.Div: "divide", ast.Pow: "float_power"}.get(type(node.op))
+            if name is None:
+                return node
+            return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), name, ast.Load()),
+                            [node.left, node.right], [])
+
+    tree = ToNumPy().visit(ast.parse(for_module(partial, "math"), mode="eval"))
+    return ast.unparse(ast.fix_missing_locations(tree))
 
 
 def _numpy(name):
@@ -185,6 +204,16 @@ def _no_rule_unless(param, accept, **changes):
             return prim
         return derive(prim, f"{param}", vjp={}, linear=(), kind="no rule", **changes)
     return variant
+
+
+def _small_exponent(prim, bound):
+    """x ** p with p in [0, 1) or known only at run time: on a Python float 0.0,
+    0.0 ** (p - 1) raises where NumPy gives inf (d sqrt(x)/dx at 0, as in JAX), so
+    the power is taken by NumPy (1.0: not np.power(2, -2), which raises for ints)."""
+    b = static_value(bound["b"])
+    if is_static(b) and isinstance(b, (int, float)) and not 0 <= b < 1:
+        return prim
+    return derive(prim, "small b", partials={**prim.partials, "a": "b * np.power(a, b - 1.0)"})
 
 
 _PIECEWISE_LINEAR_NORMS = (1, -1, 0, np.inf, -np.inf)
@@ -311,12 +340,13 @@ binary("sub", "1",                            "-1",
 binary("mul", "b",                            "a",
        np_names=["multiply"], operator_=gast.Mult, fold=operator.mul)
 binary("truediv", "1 / b",                    "-ans / b",
-       np_names=["divide", "true_divide"] if hasattr(np, "true_divide") else ["divide"],
+       np_names=["true_divide", "divide"] if hasattr(np, "true_divide") else ["divide"],
        operator_=gast.Div, fold=operator.truediv)
 binary("pow", "b * a ** (b - 1)",             "ans * runtime.log0(a)",
        np_names=["power"], math_name="pow", operator_=gast.Pow, fold=operator.pow)
 binary(None, "b * np.float_power(a, b - 1)",  "ans * runtime.log0(a)",
        np_names=["float_power"])
+PRIMS["pow"].variant = PRIMS["np.power"].variant = _small_exponent
 binary("mod", "1",                            "-np.floor(a / b)",
        np_names=["mod"], operator_=gast.Mod, fold=operator.mod)
 binary(None, "1",                             "-np.trunc(a / b)",
