@@ -213,12 +213,20 @@ def dot_grad_right(g, a, b):
 
 def greater_share(x, z):
     """d max(x, z) / dx: 1 where x > z, 1/2 at ties, 0 below (JAX's convention)."""
-    return np.where(x > z, 1.0, np.where(x == z, 0.5, 0.0))
+    return np.where(x > z, 1.0, np.where(x == z, 0.5, 0.0)).astype(_primal_float(x, z),
+                                                                  copy=False)
 
 
 def sign0(x):
     """d|x|/dx with JAX's convention: +1 at x = 0."""
-    return np.where(np.asarray(x) >= 0, 1.0, -1.0)
+    return np.where(np.asarray(x) >= 0, 1.0, -1.0).astype(_primal_float(x), copy=False)
+
+
+def _primal_float(*xs):
+    """The float dtype of a result of ``xs`` as NumPy promotes them (a Python float
+    does not lift float32): what a partial derivative must keep, float32 included."""
+    dtype = np.result_type(*xs)
+    return dtype if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
 
 
 def log0(x):
@@ -359,12 +367,12 @@ def _along_last(fn, x, axis, *arrays):
 def fmax_share(a, b):
     """d fmax(a, b) / da in JAX's convention: 1 where a > b or b is NaN, else 0 (a tie
     goes to b)."""
-    return np.logical_or(np.greater(a, b), np.isnan(b)).astype(_float(a, b))
+    return np.logical_or(np.greater(a, b), np.isnan(b)).astype(_primal_float(a, b))
 
 
 def fmin_share(a, b):
     """d fmin(a, b) / da in JAX's convention: 1 where a < b or b is NaN, else 0."""
-    return np.logical_or(np.less(a, b), np.isnan(b)).astype(_float(a, b))
+    return np.logical_or(np.less(a, b), np.isnan(b)).astype(_primal_float(a, b))
 
 
 def cast_scale(dtype):

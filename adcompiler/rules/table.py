@@ -312,11 +312,11 @@ unary("arcsinh", "1 / m.sqrt(x ** 2 + 1)",        math_name="asinh")
 unary("arccosh", "1 / m.sqrt(x ** 2 - 1)",        math_name="acosh")
 unary("arctanh", "1 / (1 - x ** 2)",              math_name="atanh")
 unary("exp",     "ans",                           math_name="exp")
-unary("exp2",    "ans * m.log(2)",                math_name="exp2" if hasattr(math, "exp2") else None)
+unary("exp2",    "ans * math.log(2)",             math_name="exp2" if hasattr(math, "exp2") else None)
 unary("expm1",   "ans + 1",                       math_name="expm1")
 unary("log",     "1 / x",                         math_name="log")
-unary("log2",    "1 / (x * m.log(2))",            math_name="log2")
-unary("log10",   "1 / (x * m.log(10))",           math_name="log10")
+unary("log2",    "1 / (x * math.log(2))",         math_name="log2")
+unary("log10",   "1 / (x * math.log(10))",        math_name="log10")
 unary("log1p",   "1 / (1 + x)",                   math_name="log1p")
 unary("sqrt",    "0.5 / ans",                     math_name="sqrt")
 unary("cbrt",    "1 / (3 * ans ** 2)",            math_name="cbrt" if hasattr(math, "cbrt") else None)
@@ -371,7 +371,7 @@ binary("logaddexp2", "np.exp2(a - ans)",      "np.exp2(b - ans)",
 
 # ---- elementwise, other ------------------------------------------------------------
 # name        params            partial derivatives
-elementwise("copysign", "a, b", {"a": "runtime.sign0(a) * np.where(np.signbit(b), -1.0, 1.0)"},
+elementwise("copysign", "a, b", {"a": "np.where(np.signbit(b), -runtime.sign0(a), runtime.sign0(a))"},
             zero=("b",))
 # clip(a, lo, hi) is minimum(maximum(a, lo), hi), as in JAX: 1/2 at either bound
 elementwise("clip", "a, a_min, a_max",
@@ -389,7 +389,8 @@ register(Prim("abs", parse_params("x"), ("call", "abs"), partials={"x": "runtime
 register(Prim("float", parse_params("x"), ("call", "float"), partials={"x": "1"},
               elementwise=True), objects=[float])
 register(Prim("np.where", parse_params("condition, a, b"), ("call", "np.where"),
-              partials={"a": "np.where(condition, 1.0, 0.0)", "b": "np.where(condition, 0.0, 1.0)"},
+              # booleans: a float32 adjoint times them stays float32
+              partials={"a": "np.where(condition, True, False)", "b": "np.where(condition, False, True)"},
               elementwise=True), objects=[np.where])
 register(Prim("copy", parse_params("x"), ("call", "np.copy"), partials={"x": "1"},
               elementwise=True), objects=[np.copy], methods=["copy"])
