@@ -11,6 +11,7 @@ A Jacobian of f: R^n -> R^m is shaped ``out.shape + x.shape``.
 """
 import numpy as np
 
+import runtime
 from .api import _Derivative, compile_derivative, grad
 from .errors import UnsupportedError
 from .ir.containers import flatten, is_container, structure
@@ -76,7 +77,7 @@ def forward_grad(f, wrt, *args):
     grads = []
     for pos, i in enumerate(indices):
         x = bound[i]
-        g = np.zeros(np.shape(x))
+        g = runtime.zeros_grad(np.asarray(x))  # x's float dtype, as in reverse mode
         for k, e in _one_hots(x):
             tangents = [e if q == pos else np.zeros(np.shape(bound[w]))
                         for q, w in enumerate(indices)]

@@ -94,8 +94,7 @@ def unindex(g, x, index):
 
     Repeated integer indices accumulate, as the chain rule asks.
     """
-    # x's dtype counts: a Python float g is "weak" and would not lift float32 to float64
-    out = np.zeros(np.shape(x), dtype=np.result_type(g, x, np.float32))
+    out = np.zeros(np.shape(x), dtype=_sum_dtype(g, x))
     if _is_advanced(index):
         np.add.at(out, index, g)
     else:
@@ -103,9 +102,20 @@ def unindex(g, x, index):
     return out
 
 
+def _sum_dtype(*xs):
+    """The float dtype of a sum of ``xs``. x's dtype counts: a Python float g is "weak"
+    and would not lift float32 to float64. A list or tuple is read as an array
+    (np.result_type would take a tuple of numbers for a dtype description)."""
+    return np.result_type(*(np.asarray(v) if isinstance(v, (list, tuple)) else v for v in xs),
+                          np.float32)
+
+
 def _is_advanced(index):
+    """Whether ``index`` holds integer arrays, whose repeated entries must accumulate.
+    In a tuple index a tuple is a sequence of integers too: x[(0, 0), (1, 1)]."""
     items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(i, (list, np.ndarray)) and np.asarray(i).dtype != bool for i in items)
+    return any(isinstance(i, (list, tuple, np.ndarray)) and np.asarray(i).dtype != bool
+               for i in items)
 
 
 def grad_like(g, x):
@@ -113,7 +123,8 @@ def grad_like(g, x):
 
     Integer and boolean inputs get float64 gradients; float32 stays float32.
     """
-    dtype = np.result_type(x)
+    # np.result_type would read a tuple of numbers as a dtype description
+    dtype = np.asarray(x).dtype if isinstance(x, (tuple, list)) else np.result_type(x)
     if not np.issubdtype(dtype, np.inexact):
         dtype = np.dtype(np.float64)
     if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
@@ -225,12 +236,20 @@ def _dot_axes(a, b):
 
 def greater_share(x, z):
     """d max(x, z) / dx: 1 where x > z, 1/2 at ties, 0 below (JAX's convention)."""
-    return np.where(x > z, 1.0, np.where(x == z, 0.5, 0.0))
+    return np.where(x > z, 1.0, np.where(x == z, 0.5, 0.0)).astype(_primal_float(x, z),
+                                                                  copy=False)
 
 
 def sign0(x):
     """d|x|/dx with JAX's convention: +1 at x = 0."""
-    return np.where(np.asarray(x) >= 0, 1.0, -1.0)
+    return np.where(np.asarray(x) >= 0, 1.0, -1.0).astype(_primal_float(x), copy=False)
+
+
+def _primal_float(*xs):
+    """The float dtype of a result of ``xs`` as NumPy promotes them (a Python float
+    does not lift float32): what a partial derivative must keep, float32 included."""
+    dtype = np.result_type(*xs)
+    return dtype if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
 
 
 def log0(x):
@@ -282,6 +301,27 @@ def setitem(x, index, v):
     return out
 
 
+def last_written(g, index):
+    """``g[index]``, zero where ``x[index] = v`` writes a position again later: of
+    repeated integer indices only the last write is kept, so only its element of
+    ``v`` reaches the result."""
+    if not _is_advanced(index):
+        return g[index]
+    return np.asarray(g)[index] * last_writes(g, index)
+
+
+def last_writes(x, index):
+    """1 where an element of ``x[index] = v`` is the one that stays, 0 where a later
+    one writes the same position (found by the same assignment, so NumPy decides)."""
+    if not _is_advanced(index):
+        return 1.0
+    order = np.zeros(_shape(x), dtype=np.intp)
+    n = np.zeros(_shape(x), dtype=bool)[index].shape
+    ranks = np.arange(int(np.prod(n)), dtype=np.intp).reshape(n)
+    order[index] = ranks
+    return (order[index] == ranks).astype(_float(x))
+
+
 def zero_at(g, index):
     """The adjoint of the overwritten array in ``x[index] = v``: ``g`` with zeros at ``index``."""
     out = np.array(g, copy=True)
@@ -316,7 +356,7 @@ def index_add(acc, t, x, index):
         acc[index] += t
         return acc
     if type(acc) is np.ndarray and acc.flags.writeable and acc.shape == _shape(x) \
-            and acc.dtype == np.result_type(acc, t, np.float32):
+            and acc.dtype == _sum_dtype(acc, t):
         if _is_advanced(index):
             # repeated indices: sum them first, as unindex does, then add once
             return np.add(acc, unindex(t, x, index), out=acc)
@@ -380,12 +420,12 @@ def _along_last(fn, x, axis, *arrays):
 def fmax_share(a, b):
     """d fmax(a, b) / da in JAX's convention: 1 where a > b or b is NaN, else 0 (a tie
     goes to b)."""
-    return np.logical_or(np.greater(a, b), np.isnan(b)).astype(_float(a, b))
+    return np.logical_or(np.greater(a, b), np.isnan(b)).astype(_primal_float(a, b))
 
 
 def fmin_share(a, b):
     """d fmin(a, b) / da in JAX's convention: 1 where a < b or b is NaN, else 0."""
-    return np.logical_or(np.less(a, b), np.isnan(b)).astype(_float(a, b))
+    return np.logical_or(np.less(a, b), np.isnan(b)).astype(_primal_float(a, b))
 
 
 def cast_scale(dtype):

@@ -667,3 +667,68 @@ MORE_CASES = [
                          ids=[f"{c[0].__name__}-{k}" for k, c in enumerate(MORE_CASES)])
 def test_core_containers_and_writes_in_both_modes(f, args, wrt):
     check_modes_with_containers(f, args, wrt)
+
+
+# ---- values with no tangent: a global or closure array ----------------------------------
+
+B_GLOBAL = np.array([1.0, -2.0, 0.5])
+
+
+def stack_with_global(x):
+    return np.sum(np.stack([x, B_GLOBAL]) ** 2 * np.sin(x))
+
+
+def closure_over_an_array():
+    c = np.array([0.5, -1.0, 2.0])
+
+    def concatenate_with_closure(x):
+        return np.sum(np.concatenate([x, c]) ** 2 * np.cos(np.concatenate([x, x])))
+    return concatenate_with_closure
+
+
+def loop_from_a_global(x, n):
+    y = B_GLOBAL
+    for i in range(n):
+        y = y * x
+    return y
+
+
+@pytest.mark.parametrize("f, others", [(stack_with_global, B_GLOBAL),
+                                       (closure_over_an_array(), np.array([0.5, -1.0, 2.0]))])
+def test_a_global_or_closure_array_has_zeros_of_its_shape_as_tangent(f, others):
+    # the zero tangent of b was the scalar 0.0: np.stack([dx, 0.0]) failed
+    from helpers import assert_grad_matches_fd
+    x = np.array([0.3, -0.7, 1.1])
+    trig, dtrig, ddtrig = ((np.sin, np.cos, lambda t: -np.sin(t)) if f is stack_with_global
+                           else (np.cos, lambda t: -np.sin(t), lambda t: -np.cos(t)))
+    # f = sum((x^2 + b^2) trig(x)), elementwise
+    expected = 2 * x * trig(x) + (x ** 2 + others ** 2) * dtrig(x)
+    second = 2 * trig(x) + 4 * x * dtrig(x) + (x ** 2 + others ** 2) * ddtrig(x)
+    np.testing.assert_allclose(assert_grad_matches_fd(f, (x,)), expected, rtol=1e-12)
+    np.testing.assert_allclose(grad(f, mode="forward")(x), expected, rtol=1e-12)
+    v = np.array([1.0, 2.0, -1.0])
+    assert jvp(f)(x, v)[1] == pytest.approx(expected @ v, rel=1e-12)
+    np.testing.assert_allclose(hessian(f)(x), np.diag(second), rtol=1e-12, atol=1e-14)
+
+
+def stack_of_rows(x):
+    return np.stack([x, B_GLOBAL])
+
+
+def stack_with_a_tuple(x):
+    return np.stack([x, (1.0, 2.0, 4.0)])
+
+
+@pytest.mark.parametrize("f", [stack_of_rows, stack_with_a_tuple])
+def test_jacobian_of_a_stack_with_a_constant_row(f):
+    x = np.array([0.3, -0.7, 1.1])
+    expected = np.stack([np.eye(3), np.zeros((3, 3))])
+    np.testing.assert_array_equal(jacfwd(f)(x), expected)
+    np.testing.assert_array_equal(jacrev(f)(x), expected)
+
+
+def test_a_loop_that_starts_from_a_global_array_and_never_runs():
+    x = np.array([0.5, 2.0, -1.0])
+    np.testing.assert_array_equal(jacfwd(loop_from_a_global)(x, 0), np.zeros((3, 3)))
+    np.testing.assert_allclose(jacfwd(loop_from_a_global)(x, 2), np.diag(2 * x * B_GLOBAL),
+                               rtol=1e-12)

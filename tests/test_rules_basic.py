@@ -94,6 +94,79 @@ def test_math_pow(a, b):
     assert_grad_matches_fd(math_pow, (a, b), wrt=(0, 1))
 
 
+def math_sqrt(x):
+    return math.sqrt(x)
+
+
+def math_asin(x):
+    return math.asin(x)
+
+
+def math_acosh(x):
+    return math.acosh(x)
+
+
+def math_atan(x):
+    return math.atan(x)
+
+
+def math_atan2(a, b):
+    return math.atan2(a, b)
+
+
+def root_by_power(x):
+    return x ** 0.5
+
+
+def power_of_a_parameter(x, p):
+    return x ** p
+
+
+def np_power_root(x):
+    return np.power(x, 0.5)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's divide by zero, as it should
+@pytest.mark.parametrize("f, x, expected", [
+    # Python floats raise at 0.5 / 0.0 and 0.0 ** -0.5; the derivative is NumPy's inf, as JAX's
+    (math_sqrt, 0.0, np.inf), (math_asin, 1.0, np.inf), (math_asin, -1.0, np.inf),
+    (math_acosh, 1.0, np.inf), (math_pow, (0.0, 0.5), np.inf), (root_by_power, 0.0, np.inf),
+    (np_power_root, 0.0, np.inf), (power_of_a_parameter, (0.0, 0.5), np.inf),
+    (math_atan, 1e200, 0.0),  # 1 / (1 + x ** 2): Python's x ** 2 overflows with an error
+])
+def test_derivatives_at_singular_points_are_infinite_not_exceptions(f, x, expected):
+    args = x if isinstance(x, tuple) else (x,)
+    assert grad(f)(*args) == expected
+    assert grad(f, mode="forward")(*args) == expected
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_second_derivative_of_sqrt_at_zero_and_atan2_at_the_origin():
+    # d2 sqrt(x) / dx2 = -1 / (4 x^1.5): -inf at 0; atan2's partials are 0 / 0 there: nan
+    assert grad(grad(math_sqrt))(0.0) == -np.inf
+    assert all(np.isnan(grad(math_atan2, wrt=(0, 1))(0.0, 0.0)))
+    assert grad(grad(root_by_power))(4.0) == pytest.approx(-0.25 * 4.0 ** -1.5, rel=1e-14)
+
+
+@given(x=reals(0.1, 3.0), p=reals(-2.0, 2.0))
+def test_power_with_a_parameter_exponent(x, p):
+    assert_grad_matches_fd(power_of_a_parameter, (x, p), wrt=(0, 1))
+    assert_grad_matches_fd(root_by_power, (x,))
+    assert_grad_matches_fd(np_power_root, (x,))
+
+
+def test_small_powers_keep_float32_and_integer_bases():
+    g = grad(root_sum)(np.array([1.0, 4.0], dtype=np.float32))
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, [0.5, 0.25], rtol=1e-6)
+    # 2 ** -1 in Python is 0.5; np.power(2, -2) would raise for integers
+    assert grad(power_of_a_parameter)(2, -1) == -0.25
+
+
+def root_sum(x):
+    return np.sum(x ** 0.5)
+
+
 def python_mod(a, b):
     return a % b
 

@@ -190,6 +190,8 @@ class Lowerer:
         if prim is None:
             raise UnsupportedError(f"operator {type(node.op).__name__} is not supported",
                                    self.loc, "operator")
+        if prim.variant is not None:  # x ** p: a rule of its own for small p
+            prim = prim.variant(prim, dict(zip(prim.param_names, (left, right))))
         return self.op(prim.key, [left, right], hint=hint)
 
     def expr_UnaryOp(self, node, hint):
@@ -448,6 +450,18 @@ def static_or_global(value, path):
     return Global(path, value)
 
 
+def _numpy_params(prim):
+    """The names of the declared function's own parameters (np.sum: a, axis, dtype, ...),
+    to say which one an extra positional argument is."""
+    import inspect
+    for obj in prim.objects or [getattr(np, prim.key[3:], None)] * prim.key.startswith("np."):
+        try:
+            return list(inspect.signature(obj).parameters)
+        except (TypeError, ValueError):
+            pass
+    return []
+
+
 def bind(prim, args, kwargs, loc, node=None):
     """Arguments in the primitive's parameter order, defaults filled in."""
     params = prim.params
@@ -455,10 +469,14 @@ def bind(prim, args, kwargs, loc, node=None):
         raise UnsupportedError(f"{prim.key} takes at most {len(params)} arguments here, "
                                f"got {len(args)}", loc, prim.key)
     if prim.positional is not None and len(args) > prim.positional:
+        skipped = _numpy_params(prim)[prim.positional:len(args)]
+        unsupported = f": {', '.join(skipped)} is not supported" if skipped else ""
+        hint = "pass " + ", ".join(prim.param_names[prim.positional:]) + " by keyword"
+        if "dtype" in skipped:
+            hint = "leave out dtype (cast with .astype(...) before or after); " + hint
         raise UnsupportedError(f"{prim.key} takes at most {prim.positional} positional "
-                               f"arguments here, got {len(args)}", loc, prim.key,
-                               hint="pass " + ", ".join(prim.param_names[prim.positional:])
-                               + " by keyword")
+                               f"arguments here, got {len(args)}{unsupported}", loc, prim.key,
+                               hint=hint)
     out = list(args)
     for name, default in params[len(args):]:
         if name in kwargs:

@@ -33,7 +33,8 @@ if "runtime.index_add" not in rules.PRIMS:
     register(Prim("runtime.index_add", parse_params("acc, t, x, index"),
                   ("call", "runtime.index_add"),
                   vjp={"acc": "g", "t": "g[index]"},
-                  jvp={"acc": "dacc", "t": "runtime.unindex(dt, x, index)"}, zero=("x",)),
+                  jvp={"acc": "dacc", "t": "runtime.unindex(dt, x, index)"},
+                  zero=("x", "index")),
              objects=[runtime.index_add])
 
 

@@ -40,7 +40,7 @@ def unary(name, partial, *, numpy=True, math_name=None, methods=(), np_names=Non
         methods = ()
     if math_name:
         register(Prim(f"math.{math_name}", parse_params(_ELEMENTWISE_1), ("call", f"math.{math_name}"),
-                      partials={"x": for_module(partial, "math")}, elementwise=True),
+                      partials={"x": _math(partial)}, elementwise=True),
                  objects=[getattr(math, math_name)])
 
 
@@ -57,7 +57,7 @@ def binary(key, pa, pb, *, np_names=(), math_name=None, operator_=None, fold=Non
                  objects=[getattr(np, np_name)])
     if math_name:
         register(Prim(f"math.{math_name}", parse_params(_ELEMENTWISE_2), ("call", f"math.{math_name}"),
-                      partials=_module(partials, "math"), elementwise=True),
+                      partials={k: _math(v) for k, v in partials.items()}, elementwise=True),
                  objects=[getattr(math, math_name)])
     if builtin:
         register(Prim(builtin, parse_params(_ELEMENTWISE_2), ("call", builtin),
@@ -67,6 +67,25 @@ def binary(key, pa, pb, *, np_names=(), math_name=None, operator_=None, fold=Non
 
 def _module(partials, module):
     return {k: for_module(v, module) for k, v in partials.items()}
+
+
+def _math(partial):
+    """A partial derivative for the ``math`` form of a function: its divisions and powers
+    in NumPy, since on Python floats 0.5 / 0.0 and 0.0 ** -0.5 raise where NumPy (and
+    JAX) give inf or nan (d sqrt(x)/dx at 0). math works in float64, as float_power does."""
+    import ast
+
+    class ToNumPy(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            name = {ast.Div: "divide", ast.Pow: "float_power"}.get(type(node.op))
+            if name is None:
+                return node
+            return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), name, ast.Load()),
+                            [node.left, node.right], [])
+
+    tree = ToNumPy().visit(ast.parse(for_module(partial, "math"), mode="eval"))
+    return ast.unparse(ast.fix_missing_locations(tree))
 
 
 def _numpy(name):
@@ -187,6 +206,16 @@ def _no_rule_unless(param, accept, **changes):
     return variant
 
 
+def _small_exponent(prim, bound):
+    """x ** p with p in [0, 1) or known only at run time: on a Python float 0.0,
+    0.0 ** (p - 1) raises where NumPy gives inf (d sqrt(x)/dx at 0, as in JAX), so
+    the power is taken by NumPy (1.0: not np.power(2, -2), which raises for ints)."""
+    b = static_value(bound["b"])
+    if is_static(b) and isinstance(b, (int, float)) and not 0 <= b < 1:
+        return prim
+    return derive(prim, "small b", partials={**prim.partials, "a": "b * np.power(a, b - 1.0)"})
+
+
 _PIECEWISE_LINEAR_NORMS = (1, -1, 0, np.inf, -np.inf)
 
 
@@ -283,11 +312,11 @@ unary("arcsinh", "1 / m.sqrt(x ** 2 + 1)",        math_name="asinh")
 unary("arccosh", "1 / m.sqrt(x ** 2 - 1)",        math_name="acosh")
 unary("arctanh", "1 / (1 - x ** 2)",              math_name="atanh")
 unary("exp",     "ans",                           math_name="exp")
-unary("exp2",    "ans * m.log(2)",                math_name="exp2" if hasattr(math, "exp2") else None)
+unary("exp2",    "ans * math.log(2)",             math_name="exp2" if hasattr(math, "exp2") else None)
 unary("expm1",   "ans + 1",                       math_name="expm1")
 unary("log",     "1 / x",                         math_name="log")
-unary("log2",    "1 / (x * m.log(2))",            math_name="log2")
-unary("log10",   "1 / (x * m.log(10))",           math_name="log10")
+unary("log2",    "1 / (x * math.log(2))",         math_name="log2")
+unary("log10",   "1 / (x * math.log(10))",        math_name="log10")
 unary("log1p",   "1 / (1 + x)",                   math_name="log1p")
 unary("sqrt",    "0.5 / ans",                     math_name="sqrt")
 unary("cbrt",    "1 / (3 * ans ** 2)",            math_name="cbrt" if hasattr(math, "cbrt") else None)
@@ -311,12 +340,13 @@ binary("sub", "1",                            "-1",
 binary("mul", "b",                            "a",
        np_names=["multiply"], operator_=gast.Mult, fold=operator.mul)
 binary("truediv", "1 / b",                    "-ans / b",
-       np_names=["divide", "true_divide"] if hasattr(np, "true_divide") else ["divide"],
+       np_names=["true_divide", "divide"] if hasattr(np, "true_divide") else ["divide"],
        operator_=gast.Div, fold=operator.truediv)
 binary("pow", "b * a ** (b - 1)",             "ans * runtime.log0(a)",
        np_names=["power"], math_name="pow", operator_=gast.Pow, fold=operator.pow)
 binary(None, "b * np.float_power(a, b - 1)",  "ans * runtime.log0(a)",
        np_names=["float_power"])
+PRIMS["pow"].variant = PRIMS["np.power"].variant = _small_exponent
 binary("mod", "1",                            "-np.floor(a / b)",
        np_names=["mod"], operator_=gast.Mod, fold=operator.mod)
 binary(None, "1",                             "-np.trunc(a / b)",
@@ -341,7 +371,7 @@ binary("logaddexp2", "np.exp2(a - ans)",      "np.exp2(b - ans)",
 
 # ---- elementwise, other ------------------------------------------------------------
 # name        params            partial derivatives
-elementwise("copysign", "a, b", {"a": "runtime.sign0(a) * np.where(np.signbit(b), -1.0, 1.0)"},
+elementwise("copysign", "a, b", {"a": "np.where(np.signbit(b), -runtime.sign0(a), runtime.sign0(a))"},
             zero=("b",))
 # clip(a, lo, hi) is minimum(maximum(a, lo), hi), as in JAX: 1/2 at either bound
 elementwise("clip", "a, a_min, a_max",
@@ -359,7 +389,8 @@ register(Prim("abs", parse_params("x"), ("call", "abs"), partials={"x": "runtime
 register(Prim("float", parse_params("x"), ("call", "float"), partials={"x": "1"},
               elementwise=True), objects=[float])
 register(Prim("np.where", parse_params("condition, a, b"), ("call", "np.where"),
-              partials={"a": "np.where(condition, 1.0, 0.0)", "b": "np.where(condition, 0.0, 1.0)"},
+              # booleans: a float32 adjoint times them stays float32
+              partials={"a": "np.where(condition, True, False)", "b": "np.where(condition, False, True)"},
               elementwise=True), objects=[np.where])
 register(Prim("copy", parse_params("x"), ("call", "np.copy"), partials={"x": "1"},
               elementwise=True), objects=[np.copy], methods=["copy"])
@@ -423,15 +454,17 @@ linear("np.split", "ary, indices_or_sections, axis=0", ("call", "runtime.split")
                                emit=("call", "np.split")))
 np_linear("asarray",     "a, dtype=None",            "g", check=_known_dtype,
           variant=_int_dtype_has_no_derivative)
-# unindex writes g into zeros at index, broadcasting it there
+# unindex writes g into zeros at index, broadcasting it there; an index is integers,
+# booleans or slices: piecewise constant (zero), even where a second derivative pops
+# it from a tape
 linear("getitem", "x, index", ("getitem",), {"x": "runtime.unindex(g, x, index)"},
-       broadcast_g=True)
+       zero=("index",), broadcast_g=True)
 # x[index] = v, as a value: the old elements get no gradient, v gets the slot's
 linear("runtime.setitem", "x, index, v", ("call", "runtime.setitem"),
-       {"x": "runtime.zero_at(g, index)", "v": "runtime.unbroadcast(g[index], v)"},
-       objects=[runtime.setitem], wrt=("x", "v"))
+       {"x": "runtime.zero_at(g, index)", "v": "runtime.unbroadcast(runtime.last_written(g, index), v)"},
+       objects=[runtime.setitem], wrt=("x", "v"), zero=("index",))
 linear("runtime.zero_at", "t, index", ("call", "runtime.zero_at"),
-       {"t": "runtime.zero_at(g, index)"}, objects=[runtime.zero_at], wrt=("t",))
+       {"t": "runtime.zero_at(g, index)"}, objects=[runtime.zero_at], wrt=("t",), zero=("index",))
 
 # ---- linear: sequences of arrays ----------------------------------------------------
 # A list display is taken apart (ir/build.py sequence_call): in `element`, the
@@ -585,7 +618,7 @@ linear("runtime.unreduce_mean", "t, x, axis=None, keepdims=False",
        ("call", "runtime.unreduce_mean"),
        {"t": "np.mean(g, axis, keepdims=keepdims)"}, objects=[runtime.unreduce_mean], wrt=("t",), zero=("x",))
 linear("runtime.unindex", "t, x, index", ("call", "runtime.unindex"),
-       {"t": "g[index]"}, objects=[runtime.unindex], wrt=("t",), zero=("x",))
+       {"t": "g[index]"}, objects=[runtime.unindex], wrt=("t",), zero=("x", "index"))
 register(Prim("runtime.log0", parse_params("x"), ("call", "runtime.log0"),
               partials={"x": "1 / x"}, elementwise=True), objects=[runtime.log0])
 nondiff("runtime.greater_share", "x, z", ("call", "runtime.greater_share"),
@@ -646,8 +679,11 @@ helper("to_columns", "t, b",                         rule="linear",
        vjp={"t": "runtime.from_columns(g, b)"}, wrt=("t",), zero=("b",))
 helper("from_columns", "t, b",                       rule="linear",
        vjp={"t": "runtime.to_columns(g, b)"}, wrt=("t",), zero=("b",))
+helper("last_written", "t, index",                    rule="linear",
+       vjp={"t": "runtime.unindex(g * runtime.last_writes(t, index), t, index)"}, wrt=("t",),
+       zero=("index",))
 # piecewise constant: zero derivative
-for _name, _params in [("fmax_share", "a, b"), ("fmin_share", "a, b"), ("cast_scale", "dtype"),
+for _name, _params in [("last_writes", "x, index"), ("fmax_share", "a, b"), ("fmin_share", "a, b"), ("cast_scale", "dtype"),
                        ("extremum_share", "x, ans, axis, keepdims"), ("ptp_share", "x, axis"),
                        ("dof", "x, axis, ddof"), ("norm_share", "x, ans, ord, axis, keepdims"),
                        ("linspace_fraction", "ans, num, endpoint, axis"),

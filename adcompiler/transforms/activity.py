@@ -169,7 +169,29 @@ def no_rule(op, prim, operand, param=None, forward=False):
                            "inputs", op.loc, prim.key,
                            hint=f"declare its jvp once, e.g. adcompiler.defjvp({short}, "
                                 f"\"<derivative along d{param}>\") (docs/custom_rules.md)")
+    users = rule_users(prim.key) if prim.key.startswith("runtime.") else []
+    if users:
+        return NoRuleError(f"second derivatives through {' and '.join(users)} are not "
+                           f"supported yet: its derivative rule calls {prim.key}, which has no rule "
+                           f"of its own{where}", op.loc, prim.key,
+                           hint="take first derivatives only through it, or write it with "
+                                "operations listed in docs/derivatives.md as differentiable "
+                                "twice")
     return NoRuleError(f"{prim.key} has no derivative rule{where}, and {operand.name} "
                        "depends on the differentiated inputs", op.loc, prim.key,
                        hint="see docs/rules.md for the supported functions and how to add one")
 
+
+def rule_users(helper):
+    """The functions whose declared derivative rules call the runtime ``helper``."""
+    import re
+    users = []
+    from ..rules.registry import DERIVED
+    for key, prim in list(rules.PRIMS.items()) + list(DERIVED.items()):
+        texts = [*prim.partials.values(), *prim.vjp.values(), prim.jvp, prim.element]
+        if any(isinstance(t, str) and re.search(rf"\b{re.escape(helper)}\(", t)
+               for t in texts):
+            base = (prim.base or prim).key
+            if base not in users and not base.startswith("runtime."):
+                users.append(base)
+    return users

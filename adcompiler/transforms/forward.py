@@ -30,7 +30,7 @@ import gast
 from .. import rules
 from ..errors import UnsupportedError
 from ..ir.build import Lowerer
-from ..ir.nodes import Const, For, Function, If, Index, Op, Phi, Return, Var, While, leaves
+from ..ir.nodes import Const, For, Function, Global, If, Index, Op, Phi, Return, Var, While, leaves
 from .activity import Activity, recursive_callee
 from .reverse import instantiate
 
@@ -156,9 +156,13 @@ class Forward:
         return isinstance(operand, Var) and id(operand) in self.tan
 
     def zero(self, value, out, loc):
-        if not isinstance(value, Var):
+        """The tangent of a value with none: 0.0 for a number written in the code;
+        zeros of its shape for anything else (a global or closure array would
+        otherwise turn ``np.stack([x, b])`` into a stack of mismatched shapes)."""
+        if isinstance(value, Const) and not isinstance(value.value, (tuple, list)):
             return Const(0.0)
-        z = Var(self.names.fresh("d" + value.name))
+        base = value.name.split(".")[-1] if isinstance(value, (Var, Global)) else "t"
+        z = Var(self.names.fresh("d" + base))
         out.append(Op(z, "runtime.zeros_grad", [value], (), loc))
         return z
 
@@ -326,8 +330,8 @@ class Forward:
             init = phi.inputs[0]
             d = self.tan.get(id(init)) if isinstance(init, Var) else None
             if d is None:
-                d = self.zero(init, out, stmt.loc) if isinstance(init, Var) \
-                    and not (isinstance(init, Const) and init.value is None) else Const(0.0)
+                d = Const(0.0) if isinstance(init, Const) and init.value is None \
+                    else self.zero(init, out, stmt.loc)
             target = Var(self.tangent_name(phi.target))
             tphi = Phi(target, [d, None])
             carried.append((phi, tphi))
