@@ -274,11 +274,13 @@ class Tape(list):
 
 
 def outer_sum(vs, gs):
-    """The sum of the outer products ``v[:, None] * g`` of pairs of vectors from
-    ``vs`` and ``gs``: one matrix product of the stacked vectors (0.0 for none)."""
+    """The sum of ``np.outer(v, g)`` over pairs from ``vs`` and ``gs``: one matrix
+    product of the stacked (flattened) values (0.0 for none). Values of unequal
+    sizes are refused by np.array, as np.outer's results could not be added."""
     if not vs:
         return 0.0
-    return np.array(vs).T @ np.array(gs)
+    n = len(vs)
+    return np.reshape(np.array(vs), (n, -1)).T @ np.reshape(np.array(gs), (n, -1))
 
 
 def stacked_sum(gs):

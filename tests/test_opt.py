@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import runtime
-from adcompiler import grad
+from adcompiler import grad, value_and_grad
 from adcompiler.codegen.emit import emit_function
 from adcompiler.ir.nodes import Const, For, Function, Index, Names, Op, Phi, Return, Slice, Var
 from adcompiler.ir.verify import verify
@@ -253,7 +253,34 @@ def test_a_negation_is_not_folded_across_a_rebound_name():
             Op(n, "neg", [v]),
             Return(n)]
     fn = hand_built(body, [a, y])
+    fn.backward = frozenset(id(d) for d in (w, v, a1, n))  # as if reverse mode made them
     assert not fold_negations(fn)
+    # the same without the rebinding folds
+    body = [Op(w, "mul", [Const(2.0), y]), Op(v, "mul", [a, w]), Op(n, "neg", [v]), Return(n)]
+    fn = hand_built(body, [a, y])
+    fn.backward = frozenset(id(d) for d in (w, v, n))
+    assert fold_negations(fn)
+
+
+def negated_unsigned(x, k):
+    t = -k  # wraps around for unsigned integers
+    return np.sum(x * (t * 2.0))
+
+
+def negated_zero(x, w):
+    t = -(0 * x)  # -0.0
+    return np.sum(w * np.exp(1.0 / t))
+
+
+def test_the_users_own_negations_are_left_alone():
+    # found in review: -k wraps for uint8, and -0 of an int 0 loses -0.0's sign
+    x, k = np.ones(3), np.array([1, 2, 200], dtype=np.uint8)
+    value, gx = value_and_grad(negated_unsigned)(x, k)
+    assert value == negated_unsigned(x, k)
+    np.testing.assert_array_equal(gx, (-k) * 2.0)
+    with np.errstate(all="ignore"):
+        value, gw = value_and_grad(negated_zero, wrt=1)(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    assert value == 0.0 and not gw.any()
 
 
 def test_a_negation_read_twice_is_kept():
@@ -344,3 +371,30 @@ def test_an_accumulator_read_elsewhere_in_the_loop_stays():
     fn = hand_built([Op(acc0, "mul", [v, Const(0.0)]), Op(rng, "range", [n]), loop,
                      Return(acc)], [v, g, n])
     assert not defer_outer_products(fn)
+
+
+def user_outer_products(x, v, g, n):
+    acc = np.zeros((3, 1))
+    for i in range(n):
+        acc = acc + v[:, None] * g  # not np.outer: any shapes, left alone
+    return np.sum(x * acc)
+
+
+def user_np_outer(x, v, g, n):
+    acc = 0.0
+    for i in range(n):
+        acc = acc + np.outer(v, g)  # flattens v and g, whatever their shapes
+    return np.sum(x * acc)
+
+
+@pytest.mark.parametrize("g_shape", [(), (4,), (2, 2)])
+def test_outer_products_in_the_users_loop(g_shape):
+    rng = np.random.default_rng(5)
+    v = np.array([1.0, 2.0, 3.0])
+    g = rng.normal(size=g_shape) if g_shape else 2.0
+    for f in (user_outer_products, user_np_outer) if g_shape != (2, 2) else (user_np_outer,):
+        x = rng.normal(size=np.shape(f(np.ones(1), v, g, 1)))
+        for n in (0, 1, 3):
+            value, grads = value_and_grad(f, wrt=(0, 1))(x, v, g, n)
+            assert value == pytest.approx(f(x, v, g, n))
+            assert_grad_matches_fd(f, (x, v, g, n), wrt=(0, 1))

@@ -323,3 +323,13 @@ def test_the_limit_of_derivatives_per_shape_holds_across_grad_objects():
         np.testing.assert_allclose(grad(compiled_for_many_shapes)(x), 3 * x ** 2)
     keys = [k for k in _derivative_cache[compiled_for_many_shapes] if k[0] == "grad"]
     assert len(keys) == MAX_SPECIALIZATIONS + 1  # 8 shapes, then one for any shape
+
+
+def sum_and_mean_of_one(x, c):
+    return np.sum(x) + np.mean(c)  # the mean of one element divides by 1: g itself
+
+
+def test_the_mean_of_one_element_shares_the_seed():
+    gx, gc = grad(sum_and_mean_of_one, wrt=(0, 1))(np.ones((2, 3)), np.array([0.5]))
+    np.testing.assert_array_equal(gx, np.ones((2, 3)))
+    np.testing.assert_array_equal(gc, [1.0])

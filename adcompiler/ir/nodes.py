@@ -227,6 +227,9 @@ class Function:
     def __init__(self, name, params, body, names, defaults=(), filename="<unknown>"):
         self.name, self.params, self.body = name, list(params), body
         self.names, self.defaults, self.filename = names, tuple(defaults), filename
+        # ids of the values a reverse transform's backward sweep defines: adjoints and
+        # their temporaries, floats (passes that rely on that read it)
+        self.backward = frozenset()
 
 
 class Names:

@@ -17,10 +17,13 @@ gradient does not change by a bit:
 - ``a + (-v) * w`` is ``a - v * w`` (and ``a - (-v) * w`` is ``a + v * w``), also
   where other products read ``-v``;
 
-for a number ``c`` known when compiling. A negation or product is folded only
-when the one statement rewritten is its only reader, in the same block, and
-no name it reads is rebound in between. The folded values are left to dead-code
-elimination.
+for a number ``c`` known when compiling (an integer only when it is not 0,
+whose negation would lose the sign of a -0.0). Only the backward sweep's
+statements are rewritten (``Function.backward``): adjoints are floats, while
+the user's own code may negate unsigned integers, where ``-v`` wraps around.
+A negation or product is folded only when the one statement rewritten is its
+only reader, in the same block, and no name it reads is rebound in between.
+The folded values are left to dead-code elimination.
 """
 from ..ir.nodes import Const, Op, Var, all_operands, blocks, walk
 
@@ -32,19 +35,18 @@ def fold_negations(fn):
         for o in all_operands(stmt):
             if isinstance(o, Var):
                 uses[id(o)] = uses.get(id(o), 0) + 1
-    return _block(fn.body, uses)
+    return _block(fn.body, uses, fn.backward)
 
 
-def _block(body, uses):
+def _block(body, uses, backward):
     changed = False
-    defs = {}  # id(var) -> position in body of the Op defining it
+    defs = {}  # id(var) -> position in body of the backward Op defining it
     for pos, stmt in enumerate(body):
-        if isinstance(stmt, Op):
+        if isinstance(stmt, Op) and stmt.target is not None and id(stmt.target) in backward:
             changed |= _rewrite(stmt, pos, body, defs, uses)
-            if stmt.target is not None:
-                defs[id(stmt.target)] = pos
+            defs[id(stmt.target)] = pos
         for block in blocks(stmt):
-            changed |= _block(block, uses)
+            changed |= _block(block, uses, backward)
     return changed
 
 
@@ -144,7 +146,8 @@ def _negate_factor(args, single):
 
 
 def _number(o):
-    return isinstance(o, Const) and type(o.value) in (int, float)
+    return isinstance(o, Const) and (type(o.value) is float or
+                                     type(o.value) is int and o.value != 0)
 
 
 def _unrebound(operands, body, start, end):

@@ -3,29 +3,30 @@
     >>> # before (grad of an RNN step h = tanh(x @ Wx + h @ Wh + b))
     >>> # for _ in range(trip):                    xs_ = runtime.Tape()
     >>> #     ...                                  gs_ = runtime.Tape()
-    >>> #     bWx = bWx + x[:, None] * bt_3        for _ in range(trip):
+    >>> #     bWx = bWx + np.outer(x, bt_3)        for _ in range(trip):
     >>> #     ...                                      ...
     >>> #                                              xs_.push(x)
     >>> #                                              gs_.push(bt_3)
     >>> #                                              ...
     >>> #                                          bWx = bWx + runtime.outer_sum(xs_, gs_)
 
-The adjoint of ``W`` in ``v @ W`` (``v`` a vector) is the outer product
-``v[:, None] * g``; in a loop over time steps, adding one per step costs three
-NumPy calls a step, where Python's call overhead outweighs the arithmetic for
-small vectors. Collected instead, the sum of the outer products is one matrix
-product ``V.T @ G`` of the stacked vectors after the loop. It sums in another
-order (within rounding of the step-by-step sum), and its helper has no
-derivative rule, so the pass runs only on code that is not differentiated
-again (``optimize(fn, final=True)``).
+The adjoint of ``W`` in ``v @ W`` (``v`` a vector) is ``np.outer(v, g)``; in a
+loop over time steps, adding one per step costs two NumPy calls a step, where
+Python's call overhead outweighs the arithmetic for small vectors. Collected
+instead, the sum of the outer products is one matrix product ``V.T @ G`` of
+the stacked (flattened, as np.outer flattens) values after the loop. It sums
+in another order (within rounding of the step-by-step sum), and its helpers
+have no derivative rule, so the pass runs only on code that is not
+differentiated again (``optimize(fn, final=True)``).
 
 It applies to an accumulator carried by a loop (``acc = phi(init, next)``)
-whose body computes ``next = acc + v[:, None] * g`` at its top level and reads
-``acc`` nowhere else, with ``v[:, None]`` and the product read by that sum alone;
-then also to ``next = acc + g`` for a ``g`` so collected (``bb = bb + bt_3``),
-summed as ``runtime.stacked_sum(gs)``.
+whose body computes ``next = acc + np.outer(v, g)`` at its top level and reads
+``acc`` nowhere else, with the product read by that sum alone; then also to
+``next = acc + g`` for a ``g`` so collected (``bb = bb + bt_3``), summed as
+``runtime.stacked_sum(gs)``. Both hold whatever the shapes: np.outer flattens
+its operands, and a sum of values of one shape is the sum of their stack.
 """
-from ..ir.nodes import Const, For, Index, Op, Slice, Var, While, all_operands, walk
+from ..ir.nodes import For, Op, Var, While, all_operands, walk
 
 import runtime
 from .. import rules
@@ -82,18 +83,21 @@ def _defer(loop, uses, names):
         for o in phi.inputs[1:]:
             if isinstance(o, Var):
                 reads_in_loop[id(o)] = reads_in_loop.get(id(o), 0) + 1
-    before, after, kept, stacks = [], [], [], {}
+    before, after, stacks = [], [], {}
 
-    def stack(value, at):
-        """The tape collecting ``value`` each iteration, pushed where ``at`` is."""
+    def stack(value, at, keep=False):
+        """The tape collecting ``value`` each iteration, pushed where ``at`` is; ``at``
+        goes (it is kept, for another push before it, with ``keep``)."""
+        pos = loop.body.index(at)
         if id(value) not in stacks:
             tape = Var(names.fresh(_base(value) + "s_"))
             before.append(Op(tape, "runtime.Tape", [], (), at.loc))
             stacks[id(value)] = tape
-            loop.body[loop.body.index(at)] = Op(None, "tape.push", [tape, value], (), at.loc,
-                                                at.note)
-        else:
-            loop.body.remove(at)
+            loop.body.insert(pos, Op(None, "tape.push", [tape, value], (), at.loc, at.note))
+            pos += 1
+            at.note = None
+        if not keep:
+            del loop.body[pos]
         return stacks[id(value)]
 
     def candidates():
@@ -102,7 +106,7 @@ def _defer(loop, uses, names):
         for phi in loop.phis:
             if not phi.inputs:  # deferred already
                 continue
-            acc, (init, nxt) = phi.target, phi.inputs
+            acc, nxt = phi.target, phi.inputs[1]
             ok = reads_in_loop.get(id(acc)) == 1 and uses.get(id(nxt)) == 1
             yield phi, (defs.get(id(nxt)) if ok else None)
 
@@ -110,11 +114,12 @@ def _defer(loop, uses, names):
         found = _outer_sum_of(add, phi.target, defs, uses)
         if found is None:
             continue
-        add, column, product = found
-        v = column.args[0]
-        g = product.args[1] if product.args[0] is column.target else product.args[0]
-        # each value is pushed where it was read: no name can have changed in between
-        vs, gs = stack(v, column), stack(g, product)
+        add, product = found
+        v, g = product.args
+        # both values are pushed where the product read them: no name can have
+        # changed in between
+        vs = stack(v, product, keep=True)
+        gs = stack(g, product)
         loop.body.remove(add)
         total = Var(names.fresh("t"))
         after += [Op(total, "runtime.outer_sum", [vs, gs], (), add.loc),
@@ -134,26 +139,14 @@ def _defer(loop, uses, names):
 
 
 def _outer_sum_of(add, acc, defs, uses):
-    """The Ops of ``acc + v[:, None] * g`` (the sum, ``v[:, None]``, the product)
-    when ``add`` is that, each read by the next alone; else None."""
+    """The Ops of ``acc + np.outer(v, g)`` (the sum, the product) when ``add`` is
+    that, the product read by the sum alone; else None."""
     if add is None or add.prim != "add" or add.args[0] is not acc:
         return None
     product = defs.get(id(add.args[1]))
-    if product is None or product.prim != "mul" or uses.get(id(product.target)) != 1:
+    if product is None or product.prim != "np.outer" or uses.get(id(product.target)) != 1:
         return None
-    for operand in product.args:
-        column = defs.get(id(operand))
-        if column is not None and column.prim == "getitem" and uses.get(id(operand)) == 1 \
-                and _is_column(column.args[1]) and product.args[0] is not product.args[1]:
-            return add, column, product
-    return None
-
-
-def _is_column(index):
-    """Whether ``index`` is ``[:, None]``."""
-    return isinstance(index, Index) and index.is_tuple and len(index.items) == 2 \
-        and isinstance(index.items[0], Slice) and not index.items[0].operands() \
-        and isinstance(index.items[1], Const) and index.items[1].value is None
+    return add, product
 
 
 def _base(v):

@@ -10,7 +10,7 @@ silently wrong (zero) derivative.
 """
 from .. import rules
 from ..errors import NoRuleError
-from ..ir.nodes import Const, For, If, Op, Return, Var, While, leaves
+from ..ir.nodes import For, If, Op, Return, Var, While, leaves
 
 
 class Activity:

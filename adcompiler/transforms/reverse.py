@@ -167,11 +167,13 @@ class Reverse:
         count = int(np.prod(shape))
         if count == 0:
             return False
+        mark = len(out)
         if prim.key == "np.mean":  # as runtime.unreduce_mean: divided once
-            mark = len(out)
             g = _op(out, self.names, op.loc, "truediv", [g, Const(count)])
             self.infer(out[mark:])
-        self.contribute(a, g, out, op.loc, fresh=prim.key == "np.mean", lazy=shape)
+        # fresh only if made here: g / 1 is g itself, which may be the seed's name
+        fresh = any(s.target is g for s in out[mark:] if isinstance(s, Op))
+        self.contribute(a, g, out, op.loc, fresh=fresh, lazy=shape)
         return True
 
     # -- the transform ---------------------------------------------------------------
@@ -210,6 +212,7 @@ class Reverse:
                        body + backward + [Return(result, ret.loc)], self.names,
                        () if self.seed_default is None else (Const(self.seed_default),),
                        fn.filename)
+        new.backward = frozenset(id(d) for s in walk(backward) for d in s.defs())
         return new
 
     def reverse_block(self, body, out):
