@@ -284,6 +284,17 @@ def all_operands(stmt):
     return [leaf for o in out for leaf in leaves(o)]
 
 
+def read_counts(body):
+    """How many times each Var (by id) is read in ``body``, nested blocks, phis and
+    loop ends included."""
+    counts = {}
+    for stmt in walk(body):
+        for o in all_operands(stmt):
+            if isinstance(o, Var):
+                counts[id(o)] = counts.get(id(o), 0) + 1
+    return counts
+
+
 def substitute(body, mapping):
     """Replace uses of Vars (by identity) throughout ``body``: {id(var): operand}."""
     def sub(o):

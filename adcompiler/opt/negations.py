@@ -25,17 +25,12 @@ A negation or product is folded only when the one statement rewritten is its
 only reader, in the same block, and no name it reads is rebound in between.
 The folded values are left to dead-code elimination.
 """
-from ..ir.nodes import Const, Op, Var, all_operands, blocks, walk
+from ..ir.nodes import Const, Op, Var, blocks, read_counts, walk
 
 
 def fold_negations(fn):
     """Fold negations into their readers; return whether anything changed."""
-    uses = {}
-    for stmt in walk(fn.body):
-        for o in all_operands(stmt):
-            if isinstance(o, Var):
-                uses[id(o)] = uses.get(id(o), 0) + 1
-    return _block(fn.body, uses, fn.backward)
+    return _block(fn.body, read_counts(fn.body), fn.backward)
 
 
 def _block(body, uses, backward):

@@ -26,7 +26,7 @@ whose body computes ``next = acc + np.outer(v, g)`` at its top level and reads
 ``runtime.stacked_sum(gs)``. Both hold whatever the shapes: np.outer flattens
 its operands, and a sum of values of one shape is the sum of their stack.
 """
-from ..ir.nodes import For, Op, Var, While, all_operands, walk
+from ..ir.nodes import For, Op, Var, While, read_counts
 
 import runtime
 from .. import rules
@@ -43,12 +43,7 @@ if "runtime.outer_sum" not in rules.PRIMS:
 
 def defer_outer_products(fn):
     """Move loops' outer-product sums after them; return whether anything changed."""
-    uses = {}
-    for stmt in walk(fn.body):
-        for o in all_operands(stmt):
-            if isinstance(o, Var):
-                uses[id(o)] = uses.get(id(o), 0) + 1
-    return _block(fn.body, uses, fn.names)
+    return _block(fn.body, read_counts(fn.body), fn.names)
 
 
 def _block(body, uses, names):
@@ -74,11 +69,7 @@ def _block(body, uses, names):
 def _defer(loop, uses, names):
     """The statements to put before and after ``loop`` for its deferrable sums."""
     defs = {id(s.target): s for s in loop.body if isinstance(s, Op) and s.target is not None}
-    reads_in_loop = {}
-    for stmt in walk(loop.body + getattr(loop, "header", [])):
-        for o in all_operands(stmt):
-            if isinstance(o, Var):
-                reads_in_loop[id(o)] = reads_in_loop.get(id(o), 0) + 1
+    reads_in_loop = read_counts(loop.body + getattr(loop, "header", []))
     for phi in loop.phis:
         for o in phi.inputs[1:]:
             if isinstance(o, Var):
