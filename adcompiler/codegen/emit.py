@@ -9,6 +9,7 @@ The tree is made of ``ast`` nodes, not gast ones as in the rest of the compiler:
 converting a gast tree to ``ast`` took longer than printing it.
 """
 import ast
+import bisect
 import re
 
 import numpy as np
@@ -158,6 +159,18 @@ class _Emitter:
         block, and no statement in between rebinds a name its expression reads
         (adjoints are rebound: ``bx = bx + ...``).
         """
+        # One pass over the block first, so that each temporary's check is a few
+        # lookups rather than a scan of the statements after it.
+        direct = []     # per statement: ids of the Vars it reads itself
+        mentioned = {}  # id(var) -> positions of the statements that read it, nested or not
+        rebound = {}    # name -> positions of the statements that rebind it
+        for k, stmt in enumerate(body):
+            own = {id(o) for o in stmt.operands() if isinstance(o, Var)}
+            direct.append(own)
+            for key in own | _nested_reads(stmt):
+                mentioned.setdefault(key, []).append(k)
+            for name in _rebinds(stmt):
+                rebound.setdefault(name, []).append(k)
         reads, fold = {}, set()
         for i, stmt in enumerate(body):
             if not (isinstance(stmt, Op) and stmt.target is not None and self._foldable(stmt)):
@@ -168,15 +181,14 @@ class _Emitter:
                     names |= reads.get(id(o), {o.name})
             reads[id(stmt.target)] = names
             target = stmt.target
-            for later in body[i + 1:]:
-                if any(o is target for o in later.operands()):
-                    fold.add(id(target))
-                    break
-                if _mentions(later, target) or names & _rebinds(later):
-                    break
-            else:
-                if result is target:
-                    fold.add(id(target))
+            # the first later statement that reads it: folded into it if it reads it
+            # itself (not in a nested block), and nothing before it rebinds a name
+            at = _first_after(mentioned.get(id(target), ()), i)
+            end = len(body) if at is None else at
+            if any(_first_after(rebound.get(name, ()), i, end) is not None for name in names):
+                continue
+            if id(target) in direct[at] if at is not None else result is target:
+                fold.add(id(target))
         return fold
 
     def block(self, body, tail=(), exit=None, result=None):
@@ -267,11 +279,22 @@ class _Emitter:
         return prim.key not in ("call", "getattr") and prim.emit[0] != "generic"
 
 
-def _mentions(stmt, var):
-    """Whether a nested part of ``stmt`` (an arm, a loop body, a phi) uses ``var``."""
-    inner = [o for s in walk([stmt]) for o in all_operands(s) if s is not stmt]
-    inner += [o for o in all_operands(stmt) if not any(o is x for x in stmt.operands())]
-    return any(o is var for o in inner)
+def _nested_reads(stmt):
+    """Ids of the Vars a nested part of ``stmt`` (an arm, a loop body, a phi) reads."""
+    if not isinstance(stmt, (If, For, While)):
+        return set()
+    inner = [o for s in walk([stmt]) if s is not stmt for o in all_operands(s)]
+    own = stmt.operands()
+    inner += [o for o in all_operands(stmt) if not any(o is x for x in own)]
+    return {id(o) for o in inner if isinstance(o, Var)}
+
+
+def _first_after(positions, i, end=None):
+    """The first of the sorted ``positions`` after ``i`` (and before ``end``), or None."""
+    j = bisect.bisect_right(positions, i)
+    if j < len(positions) and (end is None or positions[j] < end):
+        return positions[j]
+    return None
 
 
 def _rebinds(stmt):
