@@ -1,4 +1,5 @@
 """Read a function's source, parse it with gast, and resolve the names it reads."""
+import ast
 import builtins
 import inspect
 import textwrap
@@ -6,6 +7,19 @@ import textwrap
 import gast
 
 from ..errors import Loc, UnsupportedError
+
+
+def child_nodes(node):
+    """``gast.iter_child_nodes(node)`` as a list, in the same order, made faster:
+    the frontend walks every tree several times."""
+    out = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            out.append(value)
+        elif isinstance(value, list):
+            out.extend([item for item in value if isinstance(item, ast.AST)])
+    return out
 
 
 class Parsed:
