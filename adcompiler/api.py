@@ -24,7 +24,7 @@ from .ir.build import build_function
 from .ir.containers import flatten, is_container, structure, unflatten
 from .ir.nodes import If, walk
 from .ir.printer import print_function
-from .ir.verify import verify, verify_names
+from .ir import verify as checks
 from .opt import optimize as run_passes
 from .opt.dce import eliminate_dead_code
 from .transforms.counting import count_operations
@@ -47,8 +47,16 @@ def primal_ssa(fn, structures=None):
     normalize_exits(parsed.node)
     ssa = build_function(parsed, Resolver(fn), structures)
     eliminate_dead_code(ssa)  # e.g. the header phi of a loop variable nobody reads after
-    verify(ssa)
+    _verify(ssa)
     return ssa
+
+
+def _verify(ir_fn, names=False):
+    """The IR's invariants (``ir.verify``), when its checks are on (in the tests)."""
+    if checks.ENABLED:
+        checks.verify(ir_fn)
+        if names:
+            checks.verify_names(ir_fn)
 
 
 class Compiled:
@@ -136,7 +144,7 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
     elif kind == "grad_jvp":  # d/dt grad f(x + t v): from the IR of the gradient, not its
         # text, whose branches read values of the forward branch on the same condition
         gradient = Reverse(work, wrt, name=f"grad_{work.name}", shapes=shapes).run()
-        verify(gradient)
+        _verify(gradient)
         ir_fn = Forward(gradient, tangent_wrt, name=f"d_grad_{work.name}", return_value=False,
                         tangent_default=1.0).run()
     elif kind == "grad_only":  # the gradient alone, as code
@@ -147,14 +155,17 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
     else:
         ir_fn = Reverse(work, wrt, return_value=True, name=f"grad_{work.name}",
                         shapes=shapes).run()
-    verify(ir_fn)
+    _verify(ir_fn)
     if optimize:  # grad and vjp code is not differentiated again (grad_only's is)
         run_passes(ir_fn, final=kind in ("grad", "vjp") and not counting)
-        verify(ir_fn)
+        _verify(ir_fn)
     if counting:
         count_operations(ir_fn)
-        verify(ir_fn)
-    verify_names(ir_fn)
+        _verify(ir_fn)
+    # the code users run is always checked (a compiler bug raises rather than give a
+    # wrong gradient); the stages before it only in the tests
+    checks.verify(ir_fn)
+    checks.verify_names(ir_fn)
     compiled = Compiled(ir_fn, ssa_text, _Namespace(fn, work.extra_globals))
     per_fn[key] = compiled
     return compiled

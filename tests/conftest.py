@@ -12,6 +12,11 @@ from hypothesis import HealthCheck, settings
 # `from helpers import ...` works whichever directory pytest is started from
 sys.path.insert(0, os.path.dirname(__file__))
 
+# every function the tests compile has its IR checked (off by default: compile time)
+import adcompiler.ir.verify  # noqa: E402
+
+adcompiler.ir.verify.ENABLED = True
+
 settings.register_profile("dev", max_examples=30, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,

@@ -1,14 +1,17 @@
-"""From IR to Python text, through gast, with one emit function (``to_source``).
+"""From IR to Python text, through Python's ``ast``, with one emit function (``to_source``).
 
 Codegen leaves SSA: a phi becomes an assignment at the end of each arm (left
 out where the names already agree), and a compiler temporary used once, in the
 same block, is folded back into the expression that uses it, so that
 ``t = 2 * x; bx = by * t`` reads ``bx = by * (2 * x)``.
+
+The tree is made of ``ast`` nodes, not gast ones as in the rest of the compiler:
+converting a gast tree to ``ast`` took longer than printing it.
 """
 import ast
+import bisect
 import re
 
-import gast
 import numpy as np
 
 from .. import rules
@@ -16,17 +19,18 @@ from ..ir.nodes import Const, For, Global, If, Index, Op, Return, Slice, Var, Wh
 
 COMMENT = "#adcompiler-comment#"
 _COMMENT_LINE = re.compile(r"^(\s*)('''|\"\"\"|'|\")" + re.escape(COMMENT) + r"(.*?)\2\s*$")
+_LOAD, _STORE = ast.Load(), ast.Store()
+_FUNCTION_FIELDS = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
+_OPERATORS = {}  # gast operator class (what rules declare) -> ast operator class
 
 
 def to_source(tree):
-    """Python text for a gast tree: astor where it can, ``ast.unparse`` otherwise."""
-    node = gast.gast_to_ast(tree)
-    ast.fix_missing_locations(node)
+    """Python text for an ``ast`` tree: astor where it can, ``ast.unparse`` otherwise."""
     try:
         import astor
-        text = astor.to_source(node)
+        text = astor.to_source(tree)
     except Exception:  # astor lags behind new syntax; ast.unparse does not
-        text = ast.unparse(node) + "\n"
+        text = ast.unparse(tree) + "\n"
     lines = []
     for line in text.splitlines():
         m = _COMMENT_LINE.match(line)
@@ -38,14 +42,14 @@ def emit_function(fn, inline=True):
     """The text of a ``def`` for an IR function."""
     uses = _count_uses(fn.body)
     emitter = _Emitter(uses, inline)
-    args = gast.arguments(args=[gast.Name(p.name, gast.Param(), None, None) for p in fn.params],
-                          posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
-                          kwarg=None, defaults=[emitter.operand(d) for d in fn.defaults])
+    args = ast.arguments(args=[ast.arg(p.name, None, None) for p in fn.params],
+                         posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                         kwarg=None, defaults=[emitter.operand(d) for d in fn.defaults])
     body = emitter.block(fn.body)
-    node = gast.FunctionDef(name=fn.name, args=args, body=body or [gast.Pass()],
-                            decorator_list=[], returns=None, type_comment=None,
-                            type_params=[])
-    return to_source(gast.Module(body=[node], type_ignores=[]))
+    node = ast.FunctionDef(name=fn.name, args=args, body=body or [ast.Pass()],
+                           decorator_list=[], returns=None, type_comment=None,
+                           **_FUNCTION_FIELDS)
+    return to_source(ast.Module(body=[node], type_ignores=[]))
 
 
 def _count_uses(body):
@@ -67,24 +71,24 @@ class _Emitter:
         if isinstance(o, Var):
             if id(o) in self.pending:
                 return self.pending.pop(id(o))[0]
-            return gast.Name(o.name, gast.Load(), None, None)
+            return ast.Name(o.name, _LOAD)
         if isinstance(o, Const):
             return _constant(o.value)
         if isinstance(o, Global):
             return _dotted(o.name)
         if isinstance(o, Index):
-            return gast.Subscript(_dotted("np.s_"), self.index(o), gast.Load())
+            return ast.Subscript(_dotted("np.s_"), self.index(o), _LOAD)
         raise TypeError(f"cannot emit operand {o!r}")
 
     def index(self, index):
         items = [self.slice(i) if isinstance(i, Slice) else self.operand(i) for i in index.items]
         if index.is_tuple or len(items) != 1:
-            return gast.Tuple(items, gast.Load())
+            return ast.Tuple(items, _LOAD)
         return items[0]
 
     def slice(self, s):
-        return gast.Slice(*(None if p is None else self.operand(p)
-                            for p in (s.lower, s.upper, s.step)))
+        return ast.Slice(*(None if p is None else self.operand(p)
+                           for p in (s.lower, s.upper, s.step)))
 
     # -- operations ---------------------------------------------------------------
     def expression(self, op):
@@ -94,42 +98,42 @@ class _Emitter:
         # temporaries matches the order they were computed in
         if kind == "binop":
             b, a = self.operand(op.args[1]), self.operand(op.args[0])
-            return gast.BinOp(a, prim.emit[1](), b)
+            return ast.BinOp(a, _operator(prim.emit[1]), b)
         if kind == "unop":
-            return gast.UnaryOp(prim.emit[1](), self.operand(op.args[0]))
+            return ast.UnaryOp(_operator(prim.emit[1]), self.operand(op.args[0]))
         if kind == "compare":
             b, a = self.operand(op.args[1]), self.operand(op.args[0])
-            return gast.Compare(a, [prim.emit[1]()], [b])
+            return ast.Compare(a, [_operator(prim.emit[1])], [b])
         if kind == "boolop":
             values = [self.operand(a) for a in reversed(op.args)][::-1]
-            return gast.BoolOp(prim.emit[1](), values)
+            return ast.BoolOp(_operator(prim.emit[1]), values)
         if kind == "attr":
-            return gast.Attribute(self.operand(op.args[0]), prim.emit[1], gast.Load())
+            return ast.Attribute(self.operand(op.args[0]), prim.emit[1], _LOAD)
         if kind == "getattr":
-            return gast.Attribute(self.operand(op.args[0]), op.args[1].value, gast.Load())
+            return ast.Attribute(self.operand(op.args[0]), op.args[1].value, _LOAD)
         if kind == "getitem":
             index = self.index(op.args[1])
-            return gast.Subscript(self.operand(op.args[0]), index, gast.Load())
+            return ast.Subscript(self.operand(op.args[0]), index, _LOAD)
         if kind in ("tuple", "list"):
             items = [self.operand(a) for a in reversed(op.args)][::-1]
-            return (gast.Tuple if kind == "tuple" else gast.List)(items, gast.Load())
+            return (ast.Tuple if kind == "tuple" else ast.List)(items, _LOAD)
         if kind == "generic":
             args, kwargs = self.call_args(op.args[1:], op.kwargs)
-            return gast.Call(self.operand(op.args[0]), args, kwargs)
+            return ast.Call(self.operand(op.args[0]), args, kwargs)
         if kind == "method":
             args, kwargs = self.call_args(op.args[1:], ())
-            return gast.Call(gast.Attribute(self.operand(op.args[0]), prim.emit[1], gast.Load()),
-                             args, kwargs)
+            return ast.Call(ast.Attribute(self.operand(op.args[0]), prim.emit[1], _LOAD),
+                            args, kwargs)
         if kind == "call":
             if prim.variadic:
                 args, kwargs = self.call_args(op.args, op.kwargs)
             else:
                 args, kwargs = self.bound_args(prim, op.args)
-            return gast.Call(_dotted(prim.emit[1]), args, kwargs)
+            return ast.Call(_dotted(prim.emit[1]), args, kwargs)
         raise TypeError(f"cannot emit {prim.key}")
 
     def call_args(self, args, kwargs):
-        kw = [gast.keyword(k, self.operand(v)) for k, v in reversed(kwargs)][::-1]
+        kw = [ast.keyword(k, self.operand(v)) for k, v in reversed(kwargs)][::-1]
         pos = [self.operand(a) for a in reversed(args)][::-1]
         return pos, kw
 
@@ -140,11 +144,11 @@ class _Emitter:
             if default is rules.REQUIRED:
                 pos.append(self.operand(value))
             elif not (isinstance(value, Const) and _same_const(value.value, default)):
-                kw.append(gast.keyword(name, self.operand(value)))
+                kw.append(ast.keyword(name, self.operand(value)))
         pos, kw = pos[::-1], kw[::-1]
         if prim.sequence_span is not None:  # the elements of a sequence: np.stack([a, b])
             at, n = prim.sequence_span
-            pos[at:at + n] = [gast.List(pos[at:at + n], gast.Load())]
+            pos[at:at + n] = [ast.List(pos[at:at + n], _LOAD)]
         return pos, kw
 
     # -- statements -----------------------------------------------------------------
@@ -155,6 +159,18 @@ class _Emitter:
         block, and no statement in between rebinds a name its expression reads
         (adjoints are rebound: ``bx = bx + ...``).
         """
+        # One pass over the block first, so that each temporary's check is a few
+        # lookups rather than a scan of the statements after it.
+        direct = []     # per statement: ids of the Vars it reads itself
+        mentioned = {}  # id(var) -> positions of the statements that read it, nested or not
+        rebound = {}    # name -> positions of the statements that rebind it
+        for k, stmt in enumerate(body):
+            own = {id(o) for o in stmt.operands() if isinstance(o, Var)}
+            direct.append(own)
+            for key in own | _nested_reads(stmt):
+                mentioned.setdefault(key, []).append(k)
+            for name in _rebinds(stmt):
+                rebound.setdefault(name, []).append(k)
         reads, fold = {}, set()
         for i, stmt in enumerate(body):
             if not (isinstance(stmt, Op) and stmt.target is not None and self._foldable(stmt)):
@@ -165,15 +181,14 @@ class _Emitter:
                     names |= reads.get(id(o), {o.name})
             reads[id(stmt.target)] = names
             target = stmt.target
-            for later in body[i + 1:]:
-                if any(o is target for o in later.operands()):
-                    fold.add(id(target))
-                    break
-                if _mentions(later, target) or names & _rebinds(later):
-                    break
-            else:
-                if result is target:
-                    fold.add(id(target))
+            # the first later statement that reads it: folded into it if it reads it
+            # itself (not in a nested block), and nothing before it rebinds a name
+            at = _first_after(mentioned.get(id(target), ()), i)
+            end = len(body) if at is None else at
+            if any(_first_after(rebound.get(name, ()), i, end) is not None for name in names):
+                continue
+            if id(target) in direct[at] if at is not None else result is target:
+                fold.add(id(target))
         return fold
 
     def block(self, body, tail=(), exit=None, result=None):
@@ -195,7 +210,7 @@ class _Emitter:
             out.extend(new)
         out.extend(self.copies(tail))
         if exit is not None:
-            out.append(gast.If(self.operand(exit), [gast.Break()], []))
+            out.append(ast.If(self.operand(exit), [ast.Break()], []))
         expr = self.operand(result) if result is not None else None
         self.pending, self.fold = saved, saved_fold
         return (out, expr) if result is not None else out
@@ -208,27 +223,25 @@ class _Emitter:
         targets = {t.name for t, _ in pairs}
         overlap = any(isinstance(v, Var) and v.name in targets for _, v in pairs)
         if len(pairs) > 1 and overlap:
-            lhs = gast.Tuple([gast.Name(t.name, gast.Store(), None, None) for t, _ in pairs],
-                             gast.Store())
-            rhs = gast.Tuple([self.operand(v) for _, v in pairs], gast.Load())
-            return [gast.Assign([lhs], rhs, None)]
-        return [gast.Assign([gast.Name(t.name, gast.Store(), None, None)], self.operand(v), None)
+            lhs = ast.Tuple([ast.Name(t.name, _STORE) for t, _ in pairs], _STORE)
+            rhs = ast.Tuple([self.operand(v) for _, v in pairs], _LOAD)
+            return [ast.Assign([lhs], rhs, None)]
+        return [ast.Assign([ast.Name(t.name, _STORE)], self.operand(v), None)
                 for t, v in pairs]
 
     def statement(self, stmt):
         if isinstance(stmt, Op):
             if stmt.prim == "assert":
-                return [gast.Assert(self.operand(stmt.args[0]), None)]
+                return [ast.Assert(self.operand(stmt.args[0]), None)]
             expr = self.expression(stmt)
             if stmt.target is None:
-                return [gast.Expr(expr)]
+                return [ast.Expr(expr)]
             if id(stmt.target) in self.fold:
                 self.pending[id(stmt.target)] = (expr, None)
                 return []
-            return [gast.Assign([gast.Name(stmt.target.name, gast.Store(), None, None)],
-                                expr, None)]
+            return [ast.Assign([ast.Name(stmt.target.name, _STORE)], expr, None)]
         if isinstance(stmt, Return):
-            return [gast.Return(self.operand(stmt.value))]
+            return [ast.Return(self.operand(stmt.value))]
         if isinstance(stmt, If):
             test = self.operand(stmt.test)
             body = self.block(stmt.body, [(p.target, p.inputs[0]) for p in stmt.phis])
@@ -236,28 +249,26 @@ class _Emitter:
             if not body and not orelse:
                 return []
             if not body:
-                return [gast.If(gast.UnaryOp(gast.Not(), test), orelse, [])]
-            return [gast.If(test, body, orelse)]
+                return [ast.If(ast.UnaryOp(ast.Not(), test), orelse, [])]
+            return [ast.If(test, body, orelse)]
         if isinstance(stmt, For):
             pre = self.copies([(p.target, p.inputs[0]) for p in stmt.phis])
-            target = gast.Name(stmt.target.name if self.uses.get(id(stmt.target)) else "_",
-                               gast.Store(), None, None)
+            target = ast.Name(stmt.target.name if self.uses.get(id(stmt.target)) else "_",
+                              _STORE)
             iterable = self.operand(stmt.iter)
             if stmt.counter is not None:
-                target = gast.Tuple([gast.Name(stmt.counter.name, gast.Store(), None, None),
-                                     target], gast.Store())
-                iterable = gast.Call(gast.Name("enumerate", gast.Load(), None, None),
-                                     [iterable], [])
+                target = ast.Tuple([ast.Name(stmt.counter.name, _STORE), target], _STORE)
+                iterable = ast.Call(ast.Name("enumerate", _LOAD), [iterable], [])
             body = self.block(stmt.body, [(p.target, p.inputs[1]) for p in stmt.phis], stmt.exit)
-            return pre + [gast.For(target, iterable, body or [gast.Pass()], [], None)]
+            return pre + [ast.For(target, iterable, body or [ast.Pass()], [], None)]
         if isinstance(stmt, While):
             pre = self.copies([(p.target, p.inputs[0]) for p in stmt.phis])
             header, cond = self.block(stmt.header, result=stmt.cond)
             body = self.block(stmt.body, [(p.target, p.inputs[1]) for p in stmt.phis], stmt.exit)
             if header:
-                stop = gast.If(gast.UnaryOp(gast.Not(), cond), [gast.Break()], [])
-                return pre + [gast.While(gast.Constant(True, None), header + [stop] + body, [])]
-            return pre + [gast.While(cond, body or [gast.Pass()], [])]
+                stop = ast.If(ast.UnaryOp(ast.Not(), cond), [ast.Break()], [])
+                return pre + [ast.While(ast.Constant(True, None), header + [stop] + body, [])]
+            return pre + [ast.While(cond, body or [ast.Pass()], [])]
         raise TypeError(f"cannot emit {type(stmt).__name__}")
 
     def _foldable(self, op):
@@ -268,11 +279,22 @@ class _Emitter:
         return prim.key not in ("call", "getattr") and prim.emit[0] != "generic"
 
 
-def _mentions(stmt, var):
-    """Whether a nested part of ``stmt`` (an arm, a loop body, a phi) uses ``var``."""
-    inner = [o for s in walk([stmt]) for o in all_operands(s) if s is not stmt]
-    inner += [o for o in all_operands(stmt) if not any(o is x for x in stmt.operands())]
-    return any(o is var for o in inner)
+def _nested_reads(stmt):
+    """Ids of the Vars a nested part of ``stmt`` (an arm, a loop body, a phi) reads."""
+    if not isinstance(stmt, (If, For, While)):
+        return set()
+    inner = [o for s in walk([stmt]) if s is not stmt for o in all_operands(s)]
+    own = stmt.operands()
+    inner += [o for o in all_operands(stmt) if not any(o is x for x in own)]
+    return {id(o) for o in inner if isinstance(o, Var)}
+
+
+def _first_after(positions, i, end=None):
+    """The first of the sorted ``positions`` after ``i`` (and before ``end``), or None."""
+    j = bisect.bisect_right(positions, i)
+    if j < len(positions) and (end is None or positions[j] < end):
+        return positions[j]
+    return None
 
 
 def _rebinds(stmt):
@@ -293,32 +315,38 @@ def _same_const(a, b):
         return False
 
 
+def _operator(cls):
+    """The ``ast`` operator node for the gast operator class a rule declares."""
+    if cls not in _OPERATORS:
+        _OPERATORS[cls] = getattr(ast, cls.__name__)
+    return _OPERATORS[cls]()
+
+
 def _comment(text):
-    return gast.Expr(gast.Constant(COMMENT + text, None))
+    return ast.Expr(ast.Constant(COMMENT + text, None))
 
 
 def _dotted(path):
     parts = path.split(".")
-    node = gast.Name(parts[0], gast.Load(), None, None)
+    node = ast.Name(parts[0], _LOAD)
     for p in parts[1:]:
-        node = gast.Attribute(node, p, gast.Load())
+        node = ast.Attribute(node, p, _LOAD)
     return node
 
 
 def _constant(value):
     if isinstance(value, tuple):
-        return gast.Tuple([_constant(v) for v in value], gast.Load())
+        return ast.Tuple([_constant(v) for v in value], _LOAD)
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return gast.Call(gast.Name("float", gast.Load(), None, None),
-                         [gast.Constant(repr(value), None)], [])
+        return ast.Call(ast.Name("float", _LOAD), [ast.Constant(repr(value), None)], [])
     if isinstance(value, (type, np.dtype)):
         return _dotted(getattr(value, "__name__", str(value)))
     if value is Ellipsis:
-        return gast.Constant(Ellipsis, None)
+        return ast.Constant(Ellipsis, None)
     if isinstance(value, np.ndarray):
         raise TypeError("an array constant cannot be printed")
     if isinstance(value, float) and value < 0 or isinstance(value, int) and value < 0:
-        return gast.UnaryOp(gast.USub(), gast.Constant(-value, None))
-    return gast.Constant(value, None)
+        return ast.UnaryOp(ast.USub(), ast.Constant(-value, None))
+    return ast.Constant(value, None)

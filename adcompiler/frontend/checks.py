@@ -6,6 +6,7 @@ so an unknown construct is reported here rather than crashing later.
 import gast
 
 from ..errors import UnsupportedError
+from .source import child_nodes
 
 STATEMENTS = (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr, gast.Pass,
               gast.Assert, gast.If, gast.For, gast.While, gast.Break, gast.Continue,
@@ -72,7 +73,7 @@ def _check(parsed, node, in_loop):
                                "loop else", hint="use a flag variable set before `break`")
     if isinstance(node, gast.For):
         _check_target(parsed, node.target)
-    for child in gast.iter_child_nodes(node):
+    for child in child_nodes(node):
         _check(parsed, child, in_loop or isinstance(node, (gast.For, gast.While)))
 
 

@@ -22,12 +22,14 @@ enclosing loop; the function then ends with ``return result``.
 """
 import gast
 
+from .source import child_nodes
+
 
 def normalize_exits(fn_node):
     """Rewrite ``fn_node`` (a gast.FunctionDef) in place; return it."""
     body = fn_node.body
-    early = _has_early_return(body)
-    if not early and not _has_loop_exit(body):
+    early, loop_exit = _exits(body)
+    if not early and not loop_exit:
         return fn_node
     taken = {n.id for n in gast.walk(fn_node) if isinstance(n, gast.Name)}
     taken |= {a.id for a in fn_node.args.args}
@@ -49,20 +51,22 @@ def _scope(node):
     while todo:
         n = todo.pop()
         yield n
-        todo.extend(c for c in gast.iter_child_nodes(n)
-                    if not isinstance(c, (gast.FunctionDef, gast.Lambda)))
+        todo.extend([c for c in child_nodes(n)
+                     if not isinstance(c, (gast.FunctionDef, gast.Lambda))])
 
 
-def _has_early_return(body):
-    for i, stmt in enumerate(body):
+def _exits(body):
+    """(whether ``body`` returns before its last statement, whether it has a
+    ``break`` or ``continue``), from one walk."""
+    early = loop_exit = False
+    last = body[-1] if body else None
+    for stmt in body:
         for node in _scope(stmt):
-            if isinstance(node, gast.Return) and not (node is stmt and i == len(body) - 1):
-                return True
-    return False
-
-
-def _has_loop_exit(body):
-    return any(isinstance(n, (gast.Break, gast.Continue)) for s in body for n in _scope(s))
+            if isinstance(node, gast.Return):
+                early = early or node is not last
+            elif isinstance(node, (gast.Break, gast.Continue)):
+                loop_exit = True
+    return early, loop_exit
 
 
 def _name(id_, ctx=None):

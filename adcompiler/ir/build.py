@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import rules
 from ..errors import UnsupportedError
+from ..frontend.source import child_nodes
 from ..rules import REQUIRED
 from .containers import Pack, leaf_names
 from .inline import Inliner, LocalFunction
@@ -502,13 +503,17 @@ class Builder(Inliner, Lowerer):
     def __init__(self, parsed, resolver):
         self.parsed, self.resolver = parsed, resolver
         node = parsed.node
-        self.assigned = {n.id for s in node.body for n in walk_scope(s)
-                         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-        self.assigned |= {n.name for stmt in node.body for n in walk_scope(stmt)
-                          if isinstance(n, gast.FunctionDef)}
+        self.assigned = set()
+        for stmt in node.body:
+            for n in walk_scope(stmt):
+                if isinstance(n, gast.Name):
+                    if isinstance(n.ctx, gast.Store):
+                        self.assigned.add(n.id)
+                elif isinstance(n, gast.FunctionDef):
+                    self.assigned.add(n.name)
         # names the function reads from outside (globals, builtins) must keep
         # meaning what they mean; its own local names are free for SSA values
-        reserved = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)} - self.assigned
+        reserved = _all_names(node) - self.assigned
         reserved.update(_HELPER_NAMES)
         reserved.add(node.name)
         Lowerer.__init__(self, Names(reserved), [])
@@ -1039,11 +1044,59 @@ def _assigned_names(statements):
 def statement_text(node):
     """One line of source for a statement: what generated comments name."""
     if isinstance(node, (gast.If, gast.While)):
-        return f"{type(node).__name__.lower()} {ast.unparse(gast.gast_to_ast(node.test))}:"
+        return f"{type(node).__name__.lower()} {ast.unparse(_to_ast(node.test))}:"
     if isinstance(node, gast.For):
-        target = ast.unparse(gast.gast_to_ast(node.target))
-        return f"for {target} in {ast.unparse(gast.gast_to_ast(node.iter))}:"
-    return ast.unparse(gast.gast_to_ast(node)).splitlines()[0]
+        target = ast.unparse(_to_ast(node.target))
+        return f"for {target} in {ast.unparse(_to_ast(node.iter))}:"
+    return ast.unparse(_to_ast(node)).splitlines()[0]
+
+
+# gast classes whose ast twin has other fields or field types: left to gast_to_ast
+_UNLIKE_AST = {"Name", "arguments", "FunctionDef", "AsyncFunctionDef", "ClassDef", "Lambda",
+               "ExceptHandler", "MatchAs", "MatchStar", "MatchMapping", "MatchClass", "Suite"}
+
+
+def _to_ast(node):
+    """``gast.gast_to_ast(node)`` for ``ast.unparse``, without its generic visitor
+    (the slowest part of naming a statement in a comment): nodes whose fields
+    agree are copied field for field, and a plain Name drops gast's extra fields."""
+    try:
+        return _copy_ast(node)
+    except _Unlike:
+        return gast.gast_to_ast(node)
+
+
+class _Unlike(Exception):
+    pass
+
+
+_AST_TWIN = {}  # gast class -> its ast class, or None when they differ
+
+
+def _copy_ast(node):
+    if isinstance(node, list):
+        return [_copy_ast(n) for n in node]
+    if not isinstance(node, gast.AST):
+        return node
+    cls = type(node)
+    twin = _AST_TWIN.get(cls, False)
+    if twin is False:
+        twin = getattr(ast, cls.__name__, None)
+        if twin is None or cls.__name__ in _UNLIKE_AST or twin._fields != cls._fields:
+            twin = None
+        _AST_TWIN[cls] = twin
+    if twin is None:
+        if cls is gast.Name and type(node.ctx) in (gast.Load, gast.Store, gast.Del):
+            out = ast.Name(node.id, _copy_ast(node.ctx))
+            if hasattr(node, "lineno"):
+                ast.copy_location(out, node)
+            return out
+        raise _Unlike
+    out = twin(*[_copy_ast(getattr(node, f)) for f in cls._fields])
+    for a in cls._attributes:  # unparse reads lineno (type comments), as gast_to_ast copies it
+        if hasattr(node, a):
+            setattr(out, a, getattr(node, a))
+    return out
 
 
 def _helper_module(name):
@@ -1061,11 +1114,22 @@ def walk_scope(node):
     while todo:
         n = todo.pop()
         yield n
-        for child in gast.iter_child_nodes(n):
+        for child in child_nodes(n):
             if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
                 todo.append(child)
             elif isinstance(child, gast.FunctionDef):
                 yield child
+
+
+def _all_names(node):
+    """The ids of every Name in ``node``, nested functions included."""
+    names, todo = set(), [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, gast.Name):
+            names.add(n.id)
+        todo.extend(child_nodes(n))
+    return names
 
 
 def _pack(struct, leaves):

@@ -96,9 +96,12 @@ class Index:
 
 def leaves(operand):
     """The Vars, Consts and Globals inside an operand (Index and Slice opened)."""
-    if isinstance(operand, (Index, Slice)):
+    if type(operand) in _OPENED:
         return operand.operands()
     return [operand]
+
+
+_OPENED = (Index, Slice)  # exact types: leaves() runs on every operand of every pass
 
 
 class Op:
@@ -114,8 +117,16 @@ class Op:
 
     def operands(self):
         out = []
-        for a in list(self.args) + [v for _, v in self.kwargs]:
-            out.extend(leaves(a))
+        for a in self.args:
+            if type(a) in _OPENED:
+                out.extend(a.operands())
+            else:
+                out.append(a)
+        for _, a in self.kwargs:
+            if type(a) in _OPENED:
+                out.extend(a.operands())
+            else:
+                out.append(a)
         return out
 
     def defs(self):

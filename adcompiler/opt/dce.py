@@ -25,12 +25,14 @@ def _impure(op):
 class _Marker:
     def __init__(self):
         self.live = set()
+        self.loops = False  # whether a loop was met: only then can one pass miss a use
 
     def mark(self, operands):
+        live = self.live
         for o in operands:
             for leaf in leaves(o):
-                if isinstance(leaf, Var):
-                    self.live.add(id(leaf))
+                if type(leaf) is Var:
+                    live.add(id(leaf))
 
     def is_live(self, var):
         return id(var) in self.live
@@ -60,6 +62,7 @@ class _Marker:
                 self.mark([stmt.test])
                 return True
             return False
+        self.loops = True
         kept = self.block(stmt.body)
         if isinstance(stmt, While):
             kept |= self.block(stmt.header)
@@ -78,8 +81,9 @@ class _Marker:
 def eliminate_dead_code(fn):
     """Remove dead Ops, phis, branches and loops; return whether anything changed."""
     marker = _Marker()
+    marker.block(fn.body)
     size = -1
-    while size != len(marker.live):
+    while marker.loops and size != len(marker.live):  # without loops, one pass is exact
         size = len(marker.live)
         marker.block(fn.body)
     return _sweep(fn.body, marker)

@@ -59,6 +59,7 @@ class Ownership:
         self.loop_reads = {}   # id(loop) -> {id(var): reads inside the loop}
         self.parent = {}       # id(block) -> id of the block around it
         self.arms = {}         # id(arm of an If) -> (id(that arm), id(the other arm))
+        self._reads = []       # id(var) of each read, in the order _scan meets them
         self._scan(fn.body, None)
         self.owned = self._fixpoint()
 
@@ -83,6 +84,7 @@ class Ownership:
                     self._read(phi.inputs[1:], stmt.orelse)
             elif isinstance(stmt, (For, While)):
                 self._read(_entry_reads(stmt), body)
+                first_inside = len(self._reads)  # what is read from here to the loop's end
                 self._read(stmt.inner_operands(), stmt.body)
             else:
                 self._read(stmt.operands(), body)
@@ -96,16 +98,16 @@ class Ownership:
             for block in blocks(stmt):
                 self._scan(block, id(body))
             if isinstance(stmt, (For, While)):
-                inside = [b for b in blocks(stmt)]
-                self.loop_reads[id(stmt)] = {
-                    key: sum(any(self._within(w, id(b)) for b in inside) for w in where)
-                    for key, where in self.where.items()}
+                self.loop_reads[id(stmt)] = counts = {}
+                for key in self._reads[first_inside:]:
+                    counts[key] = counts.get(key, 0) + 1
 
     def _read(self, operands, block):
         for o in operands:
             for leaf in leaves(o):
                 if isinstance(leaf, Var):
                     self.where.setdefault(id(leaf), []).append(id(block))
+                    self._reads.append(id(leaf))
 
     def _within(self, block_id, ancestor_id):
         while block_id is not None:
