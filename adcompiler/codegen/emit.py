@@ -15,7 +15,8 @@ import re
 import numpy as np
 
 from .. import rules
-from ..ir.nodes import Const, For, Global, If, Index, Op, Return, Slice, Var, While, all_operands, walk
+from ..ir.nodes import (Const, For, Global, If, Index, Op, Return, Slice, Var, While,
+                        all_operands, read_counts, walk)
 
 COMMENT = "#adcompiler-comment#"
 _COMMENT_LINE = re.compile(r"^(\s*)('''|\"\"\"|'|\")" + re.escape(COMMENT) + r"(.*?)\2\s*$")
@@ -40,7 +41,7 @@ def to_source(tree):
 
 def emit_function(fn, inline=True):
     """The text of a ``def`` for an IR function."""
-    uses = _count_uses(fn.body)
+    uses = read_counts(fn.body)
     emitter = _Emitter(uses, inline)
     args = ast.arguments(args=[ast.arg(p.name, None, None) for p in fn.params],
                          posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
@@ -50,15 +51,6 @@ def emit_function(fn, inline=True):
                            decorator_list=[], returns=None, type_comment=None,
                            **_FUNCTION_FIELDS)
     return to_source(ast.Module(body=[node], type_ignores=[]))
-
-
-def _count_uses(body):
-    counts = {}
-    for stmt in walk(body):
-        for o in all_operands(stmt):
-            if isinstance(o, Var):
-                counts[id(o)] = counts.get(id(o), 0) + 1
-    return counts
 
 
 class _Emitter:
