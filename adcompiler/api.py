@@ -437,8 +437,12 @@ class VjpFunction(_Derivative):
         *args, seed = args
         args = self._args(args, {})
         call = self._flat(args)
-        return self._grads(self._compiled_for(call).function(*call.args, seed), args,
-                           call.structures)
+        compiled = self._compiled_for(call)
+        expected = getattr(compiled.ir, "seed_shape", None)
+        if expected is not None and np.shape(seed) != expected:
+            raise ValueError(f"the seed of vjp({self.fn.__name__}) is the cotangent of its "
+                             f"output, of shape {expected}; got shape {np.shape(seed)}")
+        return self._grads(compiled.function(*call.args, seed), args, call.structures)
 
 
 def _decorator(cls, f, wrt, optimize):

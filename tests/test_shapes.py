@@ -333,3 +333,17 @@ def test_the_mean_of_one_element_shares_the_seed():
     gx, gc = grad(sum_and_mean_of_one, wrt=(0, 1))(np.ones((2, 3)), np.array([0.5]))
     np.testing.assert_array_equal(gx, np.ones((2, 3)))
     np.testing.assert_array_equal(gc, [1.0])
+
+
+def rows_squared(x):
+    return x ** 2
+
+
+def test_a_vjp_seed_of_another_shape_than_the_output_is_refused():
+    from adcompiler import vjp
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(vjp(rows_squared)(x, np.ones((2, 3))), 2 * x)
+    with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
+        vjp(rows_squared)(x, np.ones(3))
+    with pytest.raises(ValueError, match=r"shape \(\)"):
+        vjp(plain_sum)(x, np.ones((2, 3)))

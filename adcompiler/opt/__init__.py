@@ -14,9 +14,9 @@ def optimize(fn, final=False):
     """Run the pipeline until no pass changes anything; with ``final``, the code
     will not be differentiated again, and FINAL's passes run too."""
     passes = PIPELINE + FINAL if final else PIPELINE
-    changed = True
-    while changed:
-        changed = False
-        for p in passes:
-            changed |= bool(p(fn))
+    # round and round the list, until every pass has run once since the last change
+    unchanged, k = 0, 0
+    while unchanged < len(passes):
+        unchanged = 0 if passes[k % len(passes)](fn) else unchanged + 1
+        k += 1
     return fn

@@ -30,7 +30,11 @@ from ..ir.nodes import Const, Op, Var, blocks, read_counts, walk
 
 def fold_negations(fn):
     """Fold negations into their readers; return whether anything changed."""
-    return _block(fn.body, read_counts(fn.body), fn.backward)
+    backward = fn.backward
+    if not any(isinstance(s, Op) and s.prim == "neg" and id(s.target) in backward
+               for s in walk(fn.body)):
+        return False  # nothing to fold: no need to count reads
+    return _block(fn.body, read_counts(fn.body), backward)
 
 
 def _block(body, uses, backward):

@@ -26,7 +26,7 @@ whose body computes ``next = acc + np.outer(v, g)`` at its top level and reads
 ``runtime.stacked_sum(gs)``. Both hold whatever the shapes: np.outer flattens
 its operands, and a sum of values of one shape is the sum of their stack.
 """
-from ..ir.nodes import For, Op, Var, While, read_counts
+from ..ir.nodes import For, Op, Var, While, read_counts, walk
 
 import runtime
 from .. import rules
@@ -43,6 +43,8 @@ if "runtime.outer_sum" not in rules.PRIMS:
 
 def defer_outer_products(fn):
     """Move loops' outer-product sums after them; return whether anything changed."""
+    if not any(isinstance(s, Op) and s.prim == "np.outer" for s in walk(fn.body)):
+        return False  # nothing to defer: no need to count reads
     return _block(fn.body, read_counts(fn.body), fn.names)
 
 

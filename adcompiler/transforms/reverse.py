@@ -213,6 +213,8 @@ class Reverse:
                        () if self.seed_default is None else (Const(self.seed_default),),
                        fn.filename)
         new.backward = frozenset(id(d) for s in walk(backward) for d in s.defs())
+        # the seed has the output's shape: known when the arguments' shapes are
+        new.seed_shape = known_shape(self.shape_of(out_value)) if seed is not None else None
         return new
 
     def reverse_block(self, body, out):
