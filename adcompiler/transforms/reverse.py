@@ -363,6 +363,7 @@ class Reverse:
             if b is None:
                 b = self._zero(var, else_out, stmt.loc)
             target = Var(self.adj_name[key])
+            self.temp_shapes[id(target)] = self.shape_of(var)  # an adjoint has its value's
             phis.append(Phi(target, [a, b]))
             self.adj[key] = target
             self.mark_changed(key)
@@ -372,6 +373,7 @@ class Reverse:
     def _zero(self, var, out, loc, name=None):
         z = Var(name or self.adj_name[id(var)])
         out.append(Op(z, "runtime.zeros_grad", [var], (), loc))
+        self.temp_shapes[id(z)] = self.shape_of(var)
         return z
 
     # -- loops --------------------------------------------------------------------------
@@ -415,6 +417,7 @@ class Reverse:
         for v in accumulators:
             init = self.adj.get(id(v)) or self._zero(v, out, loc, self.adjoint_name(v))
             target = Var(self.adjoint_name(v))
+            self.temp_shapes[id(target)] = self.shape_of(v)
             used.add(target.name)
             bphis.append(Phi(target, [init, None]))
             carried[id(v)] = target
@@ -429,6 +432,7 @@ class Reverse:
                 name = self.names.fresh(name)
             used.add(name)
             target = Var(name)
+            self.temp_shapes[id(target)] = self.shape_of(p.target)
             bphis.append(Phi(target, [init, None]))
             incoming[id(p.target)] = target
         # the reversed body
