@@ -41,18 +41,25 @@ _GAST_TWIN = {}  # ast class -> its gast class when their fields agree, else Non
 _POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
 
 
+def twin_class(cache, cls, module, unlike=()):
+    """The class of ``module`` (ast or gast) named as ``cls``, when their fields agree
+    and the name is not in ``unlike``; else None. Remembered in ``cache``."""
+    twin = cache.get(cls, False)
+    if twin is False:
+        twin = getattr(module, cls.__name__, None)
+        if twin is None or cls.__name__ in unlike or twin._fields != cls._fields:
+            twin = None
+        cache[cls] = twin
+    return twin
+
+
 def _to_gast(node):
     if isinstance(node, list):
         return [_to_gast(n) for n in node]
     if not isinstance(node, ast.AST):
         return node
     cls = type(node)
-    twin = _GAST_TWIN.get(cls, False)
-    if twin is False:
-        twin = getattr(gast, cls.__name__, None)
-        if twin is None or twin._fields != cls._fields or cls.__name__ == "ExceptHandler":
-            twin = None
-        _GAST_TWIN[cls] = twin
+    twin = twin_class(_GAST_TWIN, cls, gast, ("ExceptHandler",))
     if twin is not None:  # gast's constructor sets fields one by one: fill __dict__ instead
         out = twin.__new__(twin)
         fields = out.__dict__

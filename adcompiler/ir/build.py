@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import rules
 from ..errors import UnsupportedError
-from ..frontend.source import child_nodes
+from ..frontend.source import child_nodes, twin_class
 from ..rules import REQUIRED
 from .containers import Pack, leaf_names
 from .inline import Inliner, LocalFunction
@@ -1079,12 +1079,7 @@ def _copy_ast(node):
     if not isinstance(node, gast.AST):
         return node
     cls = type(node)
-    twin = _AST_TWIN.get(cls, False)
-    if twin is False:
-        twin = getattr(ast, cls.__name__, None)
-        if twin is None or cls.__name__ in _UNLIKE_AST or twin._fields != cls._fields:
-            twin = None
-        _AST_TWIN[cls] = twin
+    twin = twin_class(_AST_TWIN, cls, ast, _UNLIKE_AST)
     if twin is None:
         if cls is gast.Name and type(node.ctx) in (gast.Load, gast.Store, gast.Del):
             out = ast.Name(node.id, _copy_ast(node.ctx))
