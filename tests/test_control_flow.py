@@ -590,11 +590,28 @@ def test_accumulate_gradient_is_right_all_the_same():
     check(accumulate, 0.5, 3.0, expected=15.0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tape: the enumerate loop pushes 2 entries per iteration: row (needed, for 2 * row) and "
-    "the counter i, which is the backward loop's k and need not be taped"))
 def test_tape_holds_only_the_row_for_weighted_row_norms():
+    # the counter i is the backward loop's k: read from it, not from the tape
     assert pushed(weighted_row_norms, np.ones((3, 2))) == ["row"]
+
+
+def counted_rows_until(X, limit):
+    s = 0.0
+    for i, row in enumerate(X):
+        if i >= limit:
+            break
+        for j, v in enumerate(row):
+            s = s + (i + 1) * (j + 2) * v ** 2
+    return s
+
+
+@pytest.mark.parametrize("limit", [0, 1, 2, 5])
+def test_enumerate_counters_recomputed_in_nested_loops_with_break(limit):
+    X = np.arange(6.0).reshape(3, 2) / 4
+    expected = np.zeros_like(X)
+    for i in range(min(limit, 3)):
+        expected[i] = (i + 1) * np.array([2, 3]) * 2 * X[i]
+    check(counted_rows_until, X, limit, expected=expected)
 
 
 # ---- compiler bugs found by these tests and by test_random_programs.py ------------------------

@@ -13,7 +13,7 @@ gradient does not change by a bit:
 
 - ``-(a * (c * y))`` is ``a * (-c * y)``, and ``-(c * a)`` is ``-c * a``;
 - ``(-v) * (c * y)`` is ``v * (-c * y)``, and ``(-v) * c`` is ``v * -c``;
-- ``a + (-v)`` is ``a - v``, and ``a - (-v)`` is ``a + v``;
+- ``a + (-v)`` and ``(-v) + a`` are ``a - v``, and ``a - (-v)`` is ``a + v``;
 - ``a + (-v) * w`` is ``a - v * w`` (and ``a - (-v) * w`` is ``a + v * w``), also
   where other products read ``-v``;
 
@@ -100,6 +100,11 @@ def _rewrite(op, pos, body, defs, uses):
         if neg is not None and _unrebound(neg.args, body, defs[id(op.args[1])], pos):
             moved(neg.args, neg)
             op.prim, op.args = flipped, (op.args[0], neg.args[0])
+            return True
+        neg = single(op.args[0], "neg") if op.prim == "add" else None
+        if neg is not None and _unrebound(neg.args, body, defs[id(op.args[0])], pos):
+            moved(neg.args, neg)  # (-v) + a is a - v
+            op.prim, op.args = "sub", (op.args[1], neg.args[0])
             return True
         # a + (-v) * w is a - v * w, however many products read -v
         product = single(op.args[1], "mul")

@@ -407,7 +407,10 @@ class Reverse:
         else:
             trip = self.count_trips(loop)
             iterable = self._op(out, loc, "range", [trip])
-            needs_k = isinstance(loop, For) and act.is_active(loop.source)
+            # k is the iteration's index: source[k]'s adjoint goes there, and an
+            # enumerate counter is k itself (not taped)
+            needs_k = isinstance(loop, For) and (act.is_active(loop.source)
+                                                 or loop.counter is not None)
             if needs_k:
                 iterable = self._op(out, loc, "reversed", [iterable])
             back_target = Var(self.names.fresh("k") if needs_k else "_")
@@ -468,6 +471,9 @@ class Reverse:
         inside = self._loop_defs(loop)  # again: reversing inner loops added trip counters
         exclude = {id(loop.target)} if recompute_target else set()
         mapping = {id(loop.target): back_target} if recompute_target else {}
+        if isinstance(loop, For) and loop.counter is not None and not recompute_target:
+            exclude.add(id(loop.counter))
+            mapping[id(loop.counter)] = back_target
         if mapping:
             substitute(rbody, mapping)
         self.tape_block(loop.body, rbody, inside, exclude)
