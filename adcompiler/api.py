@@ -137,16 +137,18 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
     if kind == "primal":
         ir_fn = work
     elif kind == "jvp":
-        ir_fn = Forward(work, wrt, name=f"jvp_{work.name}").run()
+        ir_fn = Forward(work, wrt, name=f"jvp_{work.name}", shapes=shapes).run()
     elif kind == "jvp_only":  # the tangent alone, tangents 1.0 unless given: d/dx again
-        ir_fn = Forward(work, wrt, name=f"d_{work.name}", return_value=False,
+        ir_fn = Forward(work, wrt, name=f"d_{work.name}", return_value=False, shapes=shapes,
                         tangent_default=1.0).run()
     elif kind == "grad_jvp":  # d/dt grad f(x + t v): from the IR of the gradient, not its
         # text, whose branches read values of the forward branch on the same condition
         gradient = Reverse(work, wrt, name=f"grad_{work.name}", shapes=shapes).run()
         _verify(gradient)
+        # the gradient's parameters: f's, then the seed of f's scalar output
+        padded = tuple(shapes) + (None,) * (len(gradient.params) - 1 - len(shapes)) + ((),)
         ir_fn = Forward(gradient, tangent_wrt, name=f"d_grad_{work.name}", return_value=False,
-                        tangent_default=1.0).run()
+                        shapes=padded, tangent_default=1.0).run()
     elif kind == "grad_only":  # the gradient alone, as code
         ir_fn = Reverse(work, wrt, name=f"grad_{work.name}", shapes=shapes).run()
     elif kind == "vjp":

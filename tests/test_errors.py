@@ -248,3 +248,18 @@ def test_error_is_raised_again_on_the_next_call():
     for _ in range(2):
         with pytest.raises(NoRuleError):
             grad(calls_a_function_without_rule)(1.0)
+
+
+def row_written(X):
+    Y = X.copy()
+    s = 0.0
+    for i, row in enumerate(Y):
+        row[0] = row[1] * i  # NumPy writes into Y: refused, not differentiated as a copy
+        s = s + np.sum(row ** 2)
+    return s + np.sum(Y ** 3)
+
+
+def test_writing_into_a_loop_row_is_refused():
+    # found in review: the write was taken for a write into a copy, a silent wrong gradient
+    with pytest.raises(UnsupportedError, match="view of another array"):
+        grad(row_written)(np.ones((3, 3)))

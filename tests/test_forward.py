@@ -493,12 +493,15 @@ def scalar_branch(x):
 
 
 def _golden_sources():
+    """The code that runs for a call with arguments of these shapes (what ``.source``
+    shows after the call): w (3,), b a float, x (4, 3), y (4,); floats elsewhere."""
     from adcompiler.api import compile_derivative
     return {
-        "jvp_logistic_loss": jvp(logistic_loss, wrt=(0, 1)).source,
-        "jvp_grow": jvp(grow).source,
+        "jvp_logistic_loss": compile_derivative(logistic_loss, "jvp", (0, 1),
+                                                shapes=((3,), (), (4, 3), (4,))).source,
+        "jvp_grow": compile_derivative(grow, "jvp", (0,), shapes=((),)).source,
         "d_grad_scalar_branch": compile_derivative(scalar_branch, "grad_jvp", (0,),
-                                                   tangent_wrt=(0,)).source,
+                                                   shapes=((),), tangent_wrt=(0,)).source,
     }
 
 
@@ -732,3 +735,39 @@ def test_a_loop_that_starts_from_a_global_array_and_never_runs():
     np.testing.assert_array_equal(jacfwd(loop_from_a_global)(x, 0), np.zeros((3, 3)))
     np.testing.assert_allclose(jacfwd(loop_from_a_global)(x, 2), np.diag(2 * x * B_GLOBAL),
                                rtol=1e-12)
+
+
+# ---- found in review: a tangent smaller than its result (broadcasting) ---------------------
+W_ROW = np.array([0.5, -1.0, 2.0])
+W_GRID = np.arange(6.0).reshape(2, 3) / 10
+
+
+def scalar_plus_row(x):
+    return np.sum(x + W_ROW) ** 2
+
+
+def scalar_into_dot(c, w):
+    return np.dot(c + np.zeros(3), w)
+
+
+def row_plus_grid(x):
+    return np.sum(x + W_GRID) ** 2
+
+
+def broadcast_bias(X, b):
+    return np.sum(X + b)
+
+
+def test_a_broadcast_operand_gives_a_tangent_of_the_results_shape():
+    s = np.sum(0.3 + W_ROW)
+    assert grad(scalar_plus_row, mode="forward")(0.3) == pytest.approx(6 * s)
+    assert grad(grad(scalar_plus_row))(0.3) == pytest.approx(18.0)
+    np.testing.assert_allclose(hessian(scalar_plus_row)(0.3), 18.0)
+    value, tangent = jvp(scalar_into_dot, wrt=0)(0.3, W_ROW, 1.0)
+    assert np.shape(tangent) == () and tangent == pytest.approx(np.sum(W_ROW))
+    _, tangent = jvp(broadcast_bias, wrt=1)(np.ones((2, 3)), np.zeros((1, 3)), np.ones((1, 3)))
+    assert tangent == pytest.approx(6.0)
+    x = np.array([0.1, -0.2, 0.3])
+    np.testing.assert_allclose(hessian(row_plus_grid)(x), np.full((3, 3), 8.0))
+    for f, args in [(scalar_plus_row, (0.3,)), (row_plus_grid, (x,))]:
+        np.testing.assert_allclose(grad(f, mode="forward")(*args), grad(f)(*args))

@@ -856,6 +856,8 @@ class Builder(Inliner, Lowerer):
         if bind_to is not None:
             loop.target = Var(self.names.fresh(bind_to.id if isinstance(bind_to, gast.Name)
                                                else "t"))
+            if loop.source is not None:  # a row of an array: writing into it writes the array
+                self.made_by[id(loop.target)] = "getitem"
         else:
             loop.target = index_var = Var(self.names.fresh("k"))
         names = self._open_loop(loop, assigned)

@@ -32,6 +32,7 @@ from ..errors import UnsupportedError
 from ..ir.build import Lowerer
 from ..ir.nodes import Const, For, Function, Global, If, Index, Op, Phi, Return, Var, While, leaves
 from .activity import Activity, recursive_callee
+from .shapes import known_shape, shape_symbols
 from .reverse import instantiate
 
 
@@ -45,8 +46,12 @@ class Forward:
     the tangent parameters a default (1.0 makes a scalar function's derivative a
     function of the same arguments, which can be differentiated again)."""
 
-    def __init__(self, fn, wrt, name=None, return_value=True, tangent_default=None):
+    def __init__(self, fn, wrt, name=None, return_value=True, tangent_default=None, shapes=()):
         self.fn, self.wrt = fn, list(wrt)
+        # shapes of the arguments compiled for: where an elementwise result may be
+        # larger than its active operands (broadcasting), the tangent is made full
+        self.shape_of = shape_symbols(fn, {i: s for i, s in enumerate(shapes)
+                                           if s is not None and i < len(fn.params)})
         self.return_value, self.tangent_default = return_value, tangent_default
         self.names = fn.names
         pops = [s.target for s in _walk_ops(fn.body) if s.prim == "tape.pop"]
@@ -236,7 +241,27 @@ class Forward:
             term = lower.op("mul", [partial, self.tan[id(arg)]]) if isinstance(partial, Const) \
                 else lower.op("mul", [self.tan[id(arg)], partial])
             total = term if total is None else lower.op("add", [total, term])
+        if total is not None and self._may_be_smaller(prim, op):
+            # the active operands may be smaller than the result (x + W with x a
+            # scalar): the tangent takes the result's shape, as the value does
+            known = known_shape(self.shape_of(op.target))
+            shape = Const(known) if known is not None else lower.op("np.shape", [op.target])
+            total = lower.op("runtime.full", [total, shape])
         return total
+
+    def _may_be_smaller(self, prim, op):
+        """Whether the sum of an elementwise op's tangent terms may have a smaller
+        shape than its result: each term has at least its operand's shape, so only
+        an operand without a tangent can make the result larger."""
+        of = self.shape_of
+        result = of(op.target)
+        active = [of(a) for n, a in zip(prim.param_names, op.args)
+                  if self.active(a) and n not in prim.zero]
+        if result == () or result in active:
+            return False
+        passive = [of(a) for n, a in zip(prim.param_names, op.args)
+                   if not (self.active(a) and n not in prim.zero)]
+        return any(s != () and s not in active for s in passive)
 
     def linear(self, prim, op, out):
         args = []
