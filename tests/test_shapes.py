@@ -347,3 +347,21 @@ def test_a_vjp_seed_of_another_shape_than_the_output_is_refused():
         vjp(rows_squared)(x, np.ones(3))
     with pytest.raises(ValueError, match=r"shape \(\)"):
         vjp(plain_sum)(x, np.ones((2, 3)))
+
+
+def mean_in_a_row_loop(X, c):
+    s = 0.0
+    t = c * 1.0
+    for i, row in enumerate(X):
+        t = t * 0.9 + np.sum(row) * 0.1
+        s = s + np.sum(t * row) + np.mean(t + row * i)
+    return s + t
+
+
+def test_lazy_adjoints_of_values_already_reversed_are_not_made_full():
+    # found in review: grad(optimize=False) made every lazy adjoint full at the end of
+    # the loop body, one reading a name another had just rebound (a VerifyError)
+    X = np.arange(6.0).reshape(2, 3) / 5
+    raw = grad(mean_in_a_row_loop, optimize=False)(X, 0.7)
+    np.testing.assert_array_equal(raw, grad(mean_in_a_row_loop)(X, 0.7))
+    assert_grad_matches_fd(mean_in_a_row_loop, (X, 0.7), wrt=(0, 1))

@@ -249,6 +249,8 @@ class Reverse:
         if lazy is not None and not prim.elementwise and not prim.broadcast_g:
             g = self.materialize(op.target, out, op.loc)
             lazy = None
+        # the adjoint is complete and read here alone: nothing to make full later
+        self.lazy.pop(id(op.target), None)
         if prim.key == "call":
             return self.reverse_call(op, g, out)
         if self.reverse_full_reduction(op, prim, g, out):
