@@ -1,14 +1,14 @@
 """DeferOuterProducts: sum a loop's outer products in one matrix product after it.
 
     >>> # before (grad of an RNN step h = tanh(x @ Wx + h @ Wh + b))
-    >>> # for _ in range(trip):                    xs_ = runtime.Tape()
-    >>> #     ...                                  gs_ = runtime.Tape()
+    >>> # for _ in range(trip):                    x_steps = runtime.Tape()
+    >>> #     ...                                  bt_3_steps = runtime.Tape()
     >>> #     bWx = bWx + np.outer(x, bt_3)        for _ in range(trip):
     >>> #     ...                                      ...
-    >>> #                                              xs_.push(x)
-    >>> #                                              gs_.push(bt_3)
+    >>> #                                              x_steps.push(x)
+    >>> #                                              bt_3_steps.push(bt_3)
     >>> #                                              ...
-    >>> #                                          bWx = bWx + runtime.outer_sum(xs_, gs_)
+    >>> #                                          bWx = bWx + runtime.outer_sum(x_steps, bt_3_steps)
 
 The adjoint of ``W`` in ``v @ W`` (``v`` a vector) is ``np.outer(v, g)``; in a
 loop over time steps, adding one per step costs two NumPy calls a step, where
@@ -83,12 +83,11 @@ def _defer(loop, uses, names):
         goes (it is kept, for another push before it, with ``keep``)."""
         pos = loop.body.index(at)
         if id(value) not in stacks:
-            tape = Var(names.fresh(_base(value) + "s_"))
-            before.append(Op(tape, "runtime.Tape", [], (), at.loc))
+            tape = Var(names.fresh(_base(value) + "_steps"))
+            before.append(Op(tape, "runtime.Tape", [], (), at.loc, loop.note))
             stacks[id(value)] = tape
             loop.body.insert(pos, Op(None, "tape.push", [tape, value], (), at.loc, at.note))
             pos += 1
-            at.note = None
         if not keep:
             del loop.body[pos]
         return stacks[id(value)]
@@ -114,18 +113,19 @@ def _defer(loop, uses, names):
         vs = stack(v, product, keep=True)
         gs = stack(g, product)
         loop.body.remove(add)
-        total = Var(names.fresh("t"))
-        after += [Op(total, "runtime.outer_sum", [vs, gs], (), add.loc),
-                  Op(phi.target, "add", [phi.inputs[0], total], (), add.loc)]
+        total = names.var("t")  # a temporary: printed inside the sum
+        after += [Op(total, "runtime.outer_sum", [vs, gs], (), add.loc, loop.note),
+                  Op(phi.target, "add", [phi.inputs[0], total], (), add.loc, loop.note)]
         phi.inputs = []
     for phi, add in candidates():  # then sums of a vector already stacked
         if add is None or add.prim != "add" or \
                 add.args[0] is not phi.target or id(add.args[1]) not in stacks:
             continue
         loop.body.remove(add)
-        total = Var(names.fresh("t"))
-        after += [Op(total, "runtime.stacked_sum", [stacks[id(add.args[1])]], (), add.loc),
-                  Op(phi.target, "add", [phi.inputs[0], total], (), add.loc)]
+        total = names.var("t")
+        after += [Op(total, "runtime.stacked_sum", [stacks[id(add.args[1])]], (), add.loc,
+                     loop.note),
+                  Op(phi.target, "add", [phi.inputs[0], total], (), add.loc, loop.note)]
         phi.inputs = []
     loop.phis[:] = [p for p in loop.phis if p.inputs]
     return before, after
