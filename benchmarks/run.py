@@ -314,6 +314,17 @@ def write_docs(text, command, env):
         f.write(doc)
 
 
+def _pick(option, by_name, default, what):
+    """The items a comma-separated ``option`` names (all of ``default`` without it)."""
+    if not option:
+        return default
+    names = [n.strip() for n in option.split(",") if n.strip()]
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        sys.exit(f"unknown {what}(s) {unknown}; known: {list(by_name)}")
+    return [by_name[n] for n in names]
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     limit_threads(args.threads)
@@ -329,20 +340,8 @@ def main(argv=None):
     repeat = args.repeat or (5 if args.quick else 15)
     target = (args.target_ms or (5 if args.quick else 20)) / 1000
     first_repeat = 1 if args.quick else 3
-    chosen = workloads.WORKLOADS
-    if args.workloads:
-        names = [n.strip() for n in args.workloads.split(",") if n.strip()]
-        unknown = [n for n in names if n not in workloads.BY_NAME]
-        if unknown:
-            sys.exit(f"unknown workload(s) {unknown}; known: {list(workloads.BY_NAME)}")
-        chosen = [workloads.BY_NAME[n] for n in names]
-    tools = peers.PEERS
-    if args.tools:
-        names = [n.strip() for n in args.tools.split(",") if n.strip()]
-        unknown = [n for n in names if n not in peers.BY_NAME]
-        if unknown:
-            sys.exit(f"unknown tool(s) {unknown}; known: {list(peers.BY_NAME)}")
-        tools = [peers.BY_NAME[n] for n in names]
+    chosen = _pick(args.workloads, workloads.BY_NAME, workloads.WORKLOADS, "workload")
+    tools = _pick(args.tools, peers.BY_NAME, peers.PEERS, "tool")
     missing = [t for t in tools if not t.available()]
     for t in missing:
         print(f"skipping {t.name}: not installed (pip install -e '.[peers]')")

@@ -8,7 +8,8 @@ from hypothesis import given, settings, strategies as st
 import test_calls as calls
 import test_control_flow as flow
 import test_core as core
-from adcompiler import (UnsupportedError, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp,
+from test_higher_order import scalar_branch
+from adcompiler import (UnsupportedError, grad, hessian, hvp, jacfwd, jacrev, jvp,
                         value_and_grad)
 from adcompiler.checking import numeric_grad
 
@@ -105,18 +106,6 @@ def test_forward_gradient_equals_reverse_gradient():
     x = np.array([[1.0, -2.0], [0.5, 0.3]])
     np.testing.assert_allclose(grad(flow.weighted_row_norms, mode="forward")(x),
                                grad(flow.weighted_row_norms)(x), rtol=1e-12)
-
-
-def vector_valued(x):
-    return np.sin(x) * x[0]
-
-
-def test_jacobians_by_both_modes():
-    x = np.array([0.3, -0.5, 1.2])
-    expected = np.diag(np.cos(x) * x[0])
-    expected[:, 0] += np.sin(x)
-    for make in (jacfwd, jacrev, jacobian):
-        np.testing.assert_allclose(make(vector_valued)(x), expected, rtol=1e-12)
 
 
 def cubic_sum(x):
@@ -482,14 +471,6 @@ def grow(x):
     while x < 10.0:
         x = x * 1.5
     return x
-
-
-def scalar_branch(x):
-    if x > 0:
-        y = np.sin(x) * x
-    else:
-        y = x ** 3
-    return y * x
 
 
 def _golden_sources():
