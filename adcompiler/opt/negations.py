@@ -116,12 +116,9 @@ def _rewrite(op, pos, body, defs, uses):
                 continue
             neg = body[defs[id(n)]]
             if _unrebound(neg.args, body, defs[id(n)], defs[id(product.target)]):
-                uses[id(n)] -= 1
-                moved_in = neg.args[0]
-                if isinstance(moved_in, Var):
-                    uses[id(moved_in)] = uses.get(id(moved_in), 0) + 1
+                moved(neg.args, neg)  # the product reads v in place of -v
                 args = list(product.args)
-                args[k] = moved_in
+                args[k] = neg.args[0]
                 product.args = tuple(args)
                 op.prim = flipped
                 return True
