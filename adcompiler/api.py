@@ -3,6 +3,7 @@
 Each derivative is compiled once per (function, kind, wrt, options), on first
 use, and cached; later calls run the cached generated function directly.
 """
+import ast
 import builtins
 import collections
 import functools
@@ -10,6 +11,7 @@ import inspect
 import itertools
 import linecache
 import math
+import types
 import weakref
 
 import numpy as np
@@ -69,9 +71,7 @@ class Compiled:
         filename = f"<adcompiler {ir_fn.name} #{next(_counter)}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True),
                                      filename)
-        code = compile(self.source, filename, "exec")
-        exec(code, namespace)
-        self.function = namespace[ir_fn.name]
+        self.function = _define(self.source, filename, ir_fn.name, namespace)
         self.namespace = namespace
 
     def callees(self):
@@ -79,6 +79,47 @@ class Compiled:
         from .transforms.reverse import LazyDerivative
         return [value.compiled for value in dict.values(self.namespace)
                 if isinstance(value, LazyDerivative)]
+
+
+def _define(source, filename, name, namespace):
+    """The function ``name`` that ``source`` defines, with ``namespace`` as its globals.
+
+    The names it reads that ``namespace`` holds itself (np, runtime, vjps of
+    callees) or reads live from a closure cell of the user's become closure
+    variables of the generated function, the cells the user's function has for
+    the latter: a closure variable is read by one index, where a global of a
+    dict subclass is a lookup that CPython cannot cache (about 25 ns each, a
+    tenth of the cost of a recurrence's Python loop).
+    """
+    tree = ast.parse(source, filename)
+    loads = {node.id for node in ast.walk(tree)
+             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    free = sorted(n for n in loads if dict.__contains__(namespace, n) and n != "__builtins__"
+                  or n in namespace.cells)
+    if not free:
+        exec(compile(tree, filename, "exec"), namespace)
+        return namespace[name]
+    # def _closure(np, runtime, ...): <source>; return <name>  -- the source keeps its lines
+    outer = ast.FunctionDef(
+        name="_closure", args=ast.arguments(
+            posonlyargs=[], args=[ast.arg(arg=n) for n in free], vararg=None, kwonlyargs=[],
+            kw_defaults=[], kwarg=None, defaults=[]),
+        body=tree.body + [ast.Return(ast.Name(id=name, ctx=ast.Load()))],
+        decorator_list=[], returns=None, lineno=1, col_offset=0)
+    if "type_params" in ast.FunctionDef._fields:  # Python 3.12 and later
+        outer.type_params = []
+    module = ast.Module(body=[outer], type_ignores=[])
+    ast.fix_missing_locations(module)
+    scope = {}
+    exec(compile(module, filename, "exec"), namespace, scope)
+    made = scope["_closure"](*[None] * len(free))
+    cells = tuple(namespace.cells[n] if n in namespace.cells else
+                  types.CellType(dict.__getitem__(namespace, n))
+                  for n in made.__code__.co_freevars)
+    function = types.FunctionType(made.__code__, namespace, made.__name__,
+                                  made.__defaults__, cells)
+    function.__kwdefaults__ = made.__kwdefaults__
+    return function
 
 
 class _Namespace(dict):
@@ -89,17 +130,22 @@ class _Namespace(dict):
         super().__init__(np=np, math=math, runtime=runtime, __builtins__=builtins)
         from .custom import NAMESPACE
         self.update(NAMESPACE)
-        self._cells = {}
+        self.cells = {}  # closure variables of the user's: read from their cells
         for name, value in extra.items():
             if isinstance(value, LiveCell):
-                self._cells[name] = value.cell
+                self.cells[name] = value.cell
             else:
                 self[name] = value
         self._user = fn.__globals__
 
     def __missing__(self, key):
-        cell = self._cells.get(key)
-        return self._user[key] if cell is None else cell.cell_contents
+        cell = self.cells.get(key)
+        if cell is not None:
+            return cell.cell_contents
+        try:
+            return self._user[key]
+        except KeyError:  # a builtin: found here saves CPython raising once more
+            return builtins.__dict__[key]
 
 
 def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
@@ -242,6 +288,11 @@ class _Derivative:
         self.wrt, self.single = _wrt_indices(fn, wrt)
         self.optimize = optimize
         self.signature = inspect.signature(fn)
+        # a call passing every parameter by position needs no binding
+        plain = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                    for p in self.signature.parameters.values())
+        self._arity = len(self.signature.parameters) if plain else -1
+        self._derivatives = {}  # (kind, structures, shapes) -> Compiled: compile_derivative's
         functools.update_wrapper(self, fn)
 
     # what the last call was compiled for: what .source, .ssa and .compiled show
@@ -257,13 +308,32 @@ class _Derivative:
         """The derivative compiled for ``call`` (``_flat``'s): a call uses its own
         structures and shapes, never the last call's, which another thread may
         have changed meanwhile."""
-        return compile_derivative(self.fn, kind or self.kind, self.wrt, self.optimize,
-                                  call.structures, call.shapes)
+        key = (kind or self.kind, call.structures, call.shapes)
+        compiled = self._derivatives.get(key)
+        if compiled is None:
+            compiled = compile_derivative(self.fn, key[0], self.wrt, self.optimize,
+                                          call.structures, call.shapes)
+            if len(self._derivatives) < 4 * MAX_SPECIALIZATIONS:  # bounded: shapes may not be
+                self._derivatives[key] = compiled
+        return compiled
 
     def _flat(self, args):
         """The call: container arguments flattened to their leaves, their structures
         and the arguments' shapes (what the derivative is compiled for); remembered
         as the last call's for ``.source``."""
+        shapes = []
+        for a in args:  # the common case first: float arrays and Python numbers
+            t = type(a)
+            if t is np.ndarray and a.dtype.kind != "c":
+                shapes.append(a.shape)
+            elif t is float or t is int:
+                shapes.append(())
+            else:
+                break
+        else:
+            shapes = tuple(shapes)
+            self._structures, self._shapes = None, shapes
+            return _Call(args, None, shapes)
         structures = tuple(structure(a) if is_container(a) else None for a in args)
         if any(st is not None for st in structures):
             args = [leaf for a, st in zip(args, structures)
@@ -291,6 +361,8 @@ class _Derivative:
         return self.compiled.ssa
 
     def _args(self, args, kwargs):
+        if not kwargs and len(args) == self._arity:
+            return list(args)
         bound = self.signature.bind(*args, **kwargs)
         bound.apply_defaults()
         return list(bound.arguments.values())
@@ -323,7 +395,7 @@ class _ValueAndGrad(_Derivative):
         args = self._args(args, kwargs)
         call = self._flat(args)
         value, grads = self._compiled_for(call).function(*call.args)
-        if np.ndim(value) != 0:
+        if type(value) is not np.float64 and np.ndim(value) != 0:
             raise ValueError(
                 f"grad needs {self.fn.__name__} to return a scalar, but it returned shape "
                 f"{np.shape(value)}; use adcompiler.vjp for non-scalar outputs")

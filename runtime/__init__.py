@@ -123,6 +123,12 @@ def grad_like(g, x):
 
     Integer and boolean inputs get float64 gradients; float32 stays float32.
     """
+    if type(x) is np.ndarray:  # the common cases first: g is already what is returned
+        if type(g) is np.ndarray and g.dtype is x.dtype and g.shape == x.shape and \
+                x.dtype.kind == "f" and g.flags.writeable:
+            return g
+    elif type(x) is float and type(g) is np.float64:
+        return g
     # np.result_type would read a tuple of numbers as a dtype description
     dtype = np.asarray(x).dtype if isinstance(x, (tuple, list)) else np.result_type(x)
     if not np.issubdtype(dtype, np.inexact):

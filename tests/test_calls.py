@@ -273,3 +273,34 @@ def test_a_closure_variable_rebound_later_is_read_when_the_derivative_runs(make)
     set_w(np.full(3, 2.0))
     np.testing.assert_allclose(d(x), scale * 2.0 * np.cos(2.0 * x))
     assert_grad_matches_fd(fn, (x,), wrt=0)
+
+
+# ---- how generated code reads names ---------------------------------------------------------
+def scaled_by_a_late_global(x):
+    return np.sum(x * LATE_SCALE) + len(x)  # a module global defined after grad, and a builtin
+
+
+def test_module_globals_are_read_live_and_builtins_still_resolve():
+    global LATE_SCALE
+    d = grad(scaled_by_a_late_global)
+    x = np.arange(3.0)
+    LATE_SCALE = 2.0
+    np.testing.assert_array_equal(d(x), np.full(3, 2.0))
+    LATE_SCALE = 5.0  # rebound: the compiled derivative sees it
+    np.testing.assert_array_equal(d(x), np.full(3, 5.0))
+    del LATE_SCALE
+    with pytest.raises(NameError, match="LATE_SCALE"):
+        d(x)
+
+
+def test_generated_code_reads_our_modules_and_closures_as_closure_variables():
+    # np and runtime as closure variables: CPython reads them by index, where a global of
+    # the namespace (a dict subclass, for live closures and module globals) is uncached
+    fn, set_w = make_scaled_sine()
+    d = grad(fn)
+    d(np.ones(3))
+    free = d.compiled.function.__code__.co_freevars
+    assert "np" in free and "W" in free
+    cells = dict(zip(free, d.compiled.function.__closure__))
+    set_w(np.full(3, 3.0))
+    assert cells["W"].cell_contents[0] == 3.0  # the user's own cell, not a copy
