@@ -193,3 +193,40 @@ def test_tune_allocator_is_a_setting_and_changes_no_value():
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         assert applied
     np.testing.assert_array_equal(grad(f)(x), before)
+
+
+# ---- runtime.cos and the other scalar-first functions -----------------------------------
+SCALAR_FIRST = ["cos", "sin", "cosh", "sinh", "sqrt"]
+SPECIAL = [0.0, -0.0, 1e-300, 0.7, -2.5, 710.0, -710.0, 1e300, np.inf, -np.inf, np.nan]
+
+
+@pytest.mark.parametrize("name", SCALAR_FIRST)
+@given(st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(SPECIAL))
+def test_scalar_first_functions_give_numpys_values_on_floats(name, x):
+    ours, numpys = getattr(runtime, name), getattr(np, name)
+    with np.errstate(all="ignore"):
+        want = numpys(np.float64(x))
+        for arg in (x, np.float64(x)):
+            got = ours(arg)
+            assert isinstance(got, float)  # a Python float or np.float64
+            np.testing.assert_allclose(got, want, rtol=5e-16, atol=0)  # to an ulp; nan is nan
+
+
+@pytest.mark.parametrize("name", SCALAR_FIRST)
+def test_scalar_first_functions_are_numpys_on_everything_else(name):
+    ours, numpys = getattr(runtime, name), getattr(np, name)
+    for arg in (np.float32(0.7), np.float32(np.inf), 3, True, np.array(0.7),
+                np.linspace(-1.0, 2.0, 5), np.linspace(0.0, 2.0, 4, dtype=np.float32)):
+        with np.errstate(all="ignore"):
+            got, want = ours(arg), numpys(arg)
+        assert type(got) is type(want) and np.result_type(got) == np.result_type(want)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_scalar_first_functions_warn_as_numpy_does_where_math_raises():
+    with pytest.warns(RuntimeWarning):
+        assert np.isnan(runtime.cos(np.inf))
+    with pytest.warns(RuntimeWarning):
+        assert np.isnan(runtime.sqrt(-1.0))
+    with pytest.warns(RuntimeWarning):
+        assert runtime.cosh(1000.0) == np.inf

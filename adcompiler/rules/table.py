@@ -16,6 +16,7 @@ min reduction splits it equally among tied elements; d(x**p)/dp = 0 at x = 0.
 import builtins
 import math
 import operator
+import re
 
 import gast
 import numpy as np
@@ -35,7 +36,7 @@ def unary(name, partial, *, numpy=True, math_name=None, methods=(), np_names=Non
     names = np_names or ([name] if numpy else [])
     for np_name in names:
         register(Prim(f"np.{np_name}", parse_params(_ELEMENTWISE_1), ("call", f"np.{np_name}"),
-                      partials={"x": for_module(partial, "np")}, elementwise=True),
+                      partials={"x": _np_partial(partial)}, elementwise=True),
                  objects=[getattr(np, np_name)], methods=methods)
         methods = ()
     if math_name:
@@ -63,6 +64,19 @@ def binary(key, pa, pb, *, np_names=(), math_name=None, operator_=None, fold=Non
         register(Prim(builtin, parse_params(_ELEMENTWISE_2), ("call", builtin),
                       partials=_module(partials, "np"), elementwise=True),
                  objects=[getattr(builtins, builtin)])
+
+
+# functions that derivative formulas call in runtime's scalar-first form: math's on a
+# Python float or np.float64, NumPy's on anything else (runtime.cos and the others)
+SCALAR_FIRST = {"cos": "-runtime.sin(x)", "sin": "runtime.cos(x)", "cosh": "runtime.sinh(x)",
+                "sinh": "runtime.cosh(x)", "sqrt": "0.5 / ans"}
+
+
+def _np_partial(partial):
+    """A partial derivative for the NumPy form of a function: ``m.cos(x)`` as
+    ``runtime.cos(x)`` (see SCALAR_FIRST), any other ``m.`` as ``np.``."""
+    partial = re.sub(r"\bm\.(%s)\(" % "|".join(SCALAR_FIRST), r"runtime.\1(", partial)
+    return for_module(partial, "np")
 
 
 def _module(partials, module):
@@ -330,6 +344,11 @@ unary("deg2rad", "m.pi / 180",                    np_names=["deg2rad", "radians"
 unary("rad2deg", "180 / m.pi",                    np_names=["rad2deg", "degrees"])
 unary("sinc",    "np.where(x == 0, 0.0, (np.cos(np.pi * x) - ans) / np.where(x == 0, 1.0, x))")
 unary("erf",     "2 / math.sqrt(math.pi) * math.exp(-x ** 2)", numpy=False, math_name="erf")
+
+for _name, _partial in SCALAR_FIRST.items():
+    register(Prim(f"runtime.{_name}", parse_params(_ELEMENTWISE_1), ("call", f"runtime.{_name}"),
+                  partials={"x": _partial}, elementwise=True),
+             objects=[getattr(runtime, _name)])
 
 # ---- elementwise, two arguments -------------------------------------------------
 # key        d ans / da                      d ans / db

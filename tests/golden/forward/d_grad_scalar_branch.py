@@ -3,7 +3,7 @@ def d_grad_scalar_branch(x, bout=1.0, dx=1.0):
     if cond:
         t = np.sin(x)
         # Tangent of: y = np.sin(x) * x
-        dt = dx * np.cos(x)
+        dt = dx * runtime.cos(x)
         dy = dt * x + dx * t
         dy_2 = dy
     else:
@@ -23,8 +23,8 @@ def d_grad_scalar_branch(x, bout=1.0, dx=1.0):
         dbt = dby_2 * x + dx * by_2
         dt_4 = dby_2 * t + dt * by_2
         dbx_1 = dbx + dt_4
-        dt_5 = dx * -np.sin(x)
-        dt_6 = dbt * np.cos(x) + dt_5 * bt
+        dt_5 = dx * -runtime.sin(x)
+        dt_6 = dbt * runtime.cos(x) + dt_5 * bt
         dbx_2 = dbx_1 + dt_6
         dbx_4 = dbx_2
     else:
