@@ -189,20 +189,22 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
                         tangent_default=1.0).run()
     elif kind == "grad_jvp":  # d/dt grad f(x + t v): from the IR of the gradient, not its
         # text, whose branches read values of the forward branch on the same condition
-        gradient = Reverse(work, wrt, name=f"grad_{work.name}", shapes=shapes).run()
+        gradient = Reverse(work, wrt, name=f"grad_{work.name}", shapes=shapes,
+                           recompute=optimize).run()
         _verify(gradient)
         # the gradient's parameters: f's, then the seed of f's scalar output
         padded = tuple(shapes) + (None,) * (len(gradient.params) - 1 - len(shapes)) + ((),)
         ir_fn = Forward(gradient, tangent_wrt, name=f"d_grad_{work.name}", return_value=False,
                         shapes=padded, tangent_default=1.0).run()
     elif kind == "grad_only":  # the gradient alone, as code
-        ir_fn = Reverse(work, wrt, name=f"grad_{work.name}", shapes=shapes).run()
+        ir_fn = Reverse(work, wrt, name=f"grad_{work.name}", shapes=shapes,
+                        recompute=optimize).run()
     elif kind == "vjp":
         ir_fn = Reverse(work, wrt, seed_default=None, name=f"vjp_{work.name}",
-                        shapes=shapes).run()
+                        shapes=shapes, recompute=optimize).run()
     else:
         ir_fn = Reverse(work, wrt, return_value=True, name=f"grad_{work.name}",
-                        shapes=shapes).run()
+                        shapes=shapes, recompute=optimize).run()
     _verify(ir_fn)
     if optimize:  # grad and vjp code is not differentiated again (grad_only's is)
         run_passes(ir_fn, final=kind in ("grad", "vjp") and not counting)

@@ -40,6 +40,20 @@ def with_break(x, T):
     return x
 
 
+def sin_of_product(x, w, T):
+    for i in range(T):
+        x = np.sin(x * w)  # x * w: recomputed from x, which the product's adjoint needs
+    return x
+
+
+def nested_products(x, w, T):
+    for i in range(T):
+        a = x * w  # an outer value that the inner loop's recomputation reads
+        for j in range(3):
+            x = np.sin(x * a)
+    return np.sum(x)
+
+
 def rnn_inputs(T):
     rng = np.random.default_rng(0)
     return rng.standard_normal(4), rng.standard_normal((4, 4)) / 2, T
@@ -49,7 +63,10 @@ def rnn_inputs(T):
 LOOPS = {
     "rnn": (rnn, rnn_inputs, 1),                          # tanh(W @ x), for 1 - y**2
     "scalar recurrence": (scalar_recurrence, lambda T: (0.3, 0.9, T), 1),   # x, for cos x
-    "logistic map": (logistic_map, lambda T: (0.3, 3.1, T), 2),  # r * x and 1 - x
+    "logistic map": (logistic_map, lambda T: (0.3, 3.1, T), 1),  # x: r * x and 1 - x redone
+    "product redone": (lambda x, T: sin_of_product(x, 0.7, T), lambda T: (0.3, T), 1),  # x
+    "inner product redone": (lambda x, T: nested_products(x, np.full(3, 0.9), T),
+                             lambda T: (np.linspace(0.1, 0.5, 3), T), 4),  # x, x three times
     "while loop": (damped_while, lambda T: (0.3, T), 1),         # tanh(1.1 x)
     "nested loops": (nested_sines, lambda T: (0.3, T), 3),       # x, three times
     "linear steps": (linear_steps, lambda T: (0.3, T), 0),       # nothing
@@ -83,3 +100,27 @@ def test_rnn_tape_keeps_at_most_one_vector_per_iteration_alive():
     # the states x_0 ... x_T, each once: the derivative is compiled for the argument
     # shapes, so no shape goes on the tape
     assert size["distinct_bytes"] <= (T + 1) * 4 * 8
+
+
+# ---- store or recompute: values redone in the backward sweep give the same gradients -------
+@pytest.mark.parametrize("T", [0, 1, 4])
+def test_recomputed_values_give_the_gradient_of_the_taped_ones(T):
+    from adcompiler import grad
+    from helpers import assert_grad_matches_fd
+    x, w = np.linspace(0.1, 0.5, 3), np.full(3, 0.9)
+    assert_grad_matches_fd(nested_products, (x, w, T), wrt=(0, 1))
+    assert_grad_matches_fd(sin_of_product, (0.3, 0.7, T), wrt=(0, 1))
+    assert_grad_matches_fd(logistic_map, (0.3, 3.1, T), wrt=(0, 1))
+    # the same bits as the code that tapes them: recomputing redoes the same operations
+    for f, args in ((nested_products, (x, w, T)), (logistic_map, (0.3, 3.1, T))):
+        np.testing.assert_array_equal(grad(f, wrt=(0, 1))(*args),
+                                      grad(f, wrt=(0, 1), optimize=False)(*args))
+
+
+def test_a_recomputed_value_is_read_in_the_backward_sweep_not_pushed():
+    from adcompiler import grad
+    d = grad(logistic_map, wrt=0)
+    d(0.3, 3.1, 4)
+    pushes = [line.strip() for line in d.source.splitlines() if "tape.push" in line]
+    assert pushes == ["tape.push(x_1)"]
+    assert "r * x_3" in d.source and "1 - x_3" in d.source

@@ -8,6 +8,7 @@ contribution assigns, later ones add (printed as ``bx = bx + ...``).
 A branch is reversed into a branch on the same (unchanged, SSA) condition.
 """
 import math
+import re
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from ..ir.build import Lowerer, Static
 from ..ir.nodes import Global
 from ..ir.nodes import (Const, For, Function, If, Index, Op, Phi, Return, Slice, Var, While,
                         all_operands, substitute, walk)
+from ..opt.recompute import store_or_recompute
 from .activity import Activity, recursive_callee
 from .shapes import known_shape, result_shape, shape_symbols
 
@@ -54,8 +56,10 @@ def instantiate(template, bindings, names, out, loc, hint="t", home=None):
 
 
 class Reverse:
-    def __init__(self, fn, wrt, seed_default=1.0, return_value=False, name=None, shapes=()):
+    def __init__(self, fn, wrt, seed_default=1.0, return_value=False, name=None, shapes=(),
+                 recompute=True):
         self.fn, self.wrt = fn, list(wrt)
+        self.recompute = recompute  # redo cheap values of a loop rather than tape them
         self.names = fn.names
         self.activity = Activity(fn, [fn.params[i] for i in self.wrt])
         for op in (s for s in walk(fn.body) if isinstance(s, Op) and s.prim == "tape.push"):
@@ -478,7 +482,7 @@ class Reverse:
             mapping[id(loop.counter)] = back_target
         if mapping:
             substitute(rbody, mapping)
-        self.tape_block(loop.body, rbody, inside, exclude)
+        self.tape_block(loop.body, rbody, inside, exclude, loop=loop)
         # accumulators that received nothing keep the adjoint they had
         kept = []
         for phi in bphis:
@@ -526,11 +530,15 @@ class Reverse:
                 order.append(o)
         return sorted(order, key=lambda v: self.adjoint_name(v))
 
-    def tape_block(self, forward, backward, defs=None, exclude=()):
+    def tape_block(self, forward, backward, defs=None, exclude=(), loop=None):
         """Save what ``backward`` reads of the values ``forward`` defines.
 
         The forward block pushes them at its end; the backward block pops them
-        first, in reverse order, into names of their own.
+        first, in reverse order, into names of their own. In the body of
+        ``loop``, a value made by one addition, subtraction, multiplication or
+        negation of values at hand is recomputed after the pops instead
+        (``opt.recompute``; not with ``recompute=False``, which is
+        ``optimize=False``).
         """
         if defs is None:
             defs = [d for stmt in forward for d in stmt.defs()]
@@ -540,6 +548,11 @@ class Reverse:
             if id(v) in reads and id(v) not in exclude and id(v) not in seen:
                 seen.add(id(v))
                 needed.append(v)
+        recomputed = []
+        if loop is not None and needed and self.recompute:
+            # a value read for its shape alone keeps its data-less stand-in
+            shape_only = _read_for_shape_only(backward, needed)
+            needed, recomputed = store_or_recompute(loop, defs, needed, exclude, shape_only)
         if not needed:
             return
         if self.tape is None:
@@ -549,7 +562,8 @@ class Reverse:
         if forward and isinstance(forward[-1], Op) and forward[-1].target is not None \
                 and forward[-1].target.name.startswith("trip"):
             position -= 1
-        shape_only = _read_for_shape_only(backward, needed)
+        # what a recomputation reads, it reads for its data
+        shape_only = _read_for_shape_only(recomputed + backward, needed)
         pushes, kept = [], {}
         for v in needed:
             if id(v) in shape_only:  # keep a data-less stand-in, not the array
@@ -561,11 +575,23 @@ class Reverse:
         mapping, pops = {}, []
         for v in reversed(needed):
             name = kept[id(v)].name if id(v) in kept else v.name
-            restored = Var(name if name not in self.protected else self.names.fresh(name))
+            restored = Var(self._restored_name(name))
             pops.append(Op(restored, "tape.pop", [self.tape]))
             mapping[id(v)] = restored
+        for op in recomputed:  # in program order: one may read another
+            v = op.target
+            again = Var(self._restored_name(v.name))
+            pops.append(Op(again, op.prim, [mapping.get(id(a), a) for a in op.args], (), op.loc))
+            mapping[id(v)] = again
         substitute(backward, mapping)
         backward[:0] = pops
+
+    def _restored_name(self, name):
+        """A name for a value restored in the backward sweep: its own, unless the
+        forward sweep still needs that (then ``x_2`` for ``x_1``, not ``x_1_1``)."""
+        if name not in self.protected:
+            return name
+        return self.names.fresh(re.sub(r"_\d+$", "", name) or name)
 
     def _op(self, out, loc, key, args):
         return _op(out, self.names, loc, key, args)
