@@ -12,13 +12,15 @@ mode:
     >>> # def f(x, w):                    def jvp_f(x, w, dx, dw):
     >>> #     y = np.tanh(x @ w)              y = np.tanh(x @ w)
     >>> #     return np.sum(y ** 2)           # Tangent of: y = np.tanh(x @ w)
-    >>> #                                     dt = dx @ w + x @ dw
-    >>> #                                     dy = dt * (1 - y ** 2)
+    >>> #                                     dy = (dx @ w + x @ dw) * (1 - y ** 2)
     >>> #                                     out = np.sum(y ** 2)
     >>> #                                     # Tangent of: return np.sum(y ** 2)
-    >>> #                                     dt_1 = dy * (2 * y)
-    >>> #                                     dout = np.sum(dt_1)
+    >>> #                                     dout = np.sum(dy * (2 * y))
     >>> #                                     return out, dout
+
+The tangent of a compiler temporary is a temporary too: used once, codegen
+folds it into its reader, as it folds the value, and no array is held to the
+end of the call for it.
 
 Branches and loops carry tangents through phis of their own; no tape is
 needed. Applied to reverse-mode code (second derivatives), a value pushed on a
@@ -211,7 +213,10 @@ class Forward:
             return
         fresh = any(isinstance(s, Op) and s.target is d for s in out[mark:])
         if fresh and d.temp:
-            d.name, d.temp = self.tangent_name(op.target), False
+            # named after its value; the tangent of a compiler temporary stays one, so
+            # codegen folds it into its one reader as it folds the value: fewer arrays
+            # held to the end of the call (fresh pages at each call, docs/performance.md)
+            d.name, d.temp = self.tangent_name(op.target), op.target.temp
         self.tan[id(op.target)] = d
 
     def carries_tangent(self, prim, op):
