@@ -77,6 +77,7 @@ class Forward:
     # -- the transform ---------------------------------------------------------------
     def run(self):
         fn = self.fn
+        primal = {id(s) for s in _walk_ops(fn.body)}
         tangents = []
         for i in self.wrt:
             p = fn.params[i]
@@ -99,8 +100,13 @@ class Forward:
         # defaults belong to trailing parameters: the function's own, then the tangents'
         defaults = list(fn.defaults) + [Const(self.tangent_default)] * len(tangents) \
             if self.tangent_default is not None else ()
-        return Function(self.name, list(fn.params) + tangents, out, self.names, defaults,
-                        fn.filename)
+        new = Function(self.name, list(fn.params) + tangents, out, self.names, defaults,
+                       fn.filename)
+        # the tangent code's values are derivatives, floats, as adjoints are: the passes
+        # that rewrite only those (opt/negations.py) rewrite them too
+        new.backward = fn.backward | {id(d) for s in _walk_ops(out) if id(s) not in primal
+                                      for d in s.defs()}
+        return new
 
     def block(self, body):
         """The statements of ``body`` with their tangents.
