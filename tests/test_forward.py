@@ -772,3 +772,51 @@ def test_tangents_of_temporaries_fold_into_one_expression():
     # the tangent of a named value keeps its own name
     src = jvp(flow.grow_until_ten).source
     assert "dx_2 = 1.5 * dx_1" in src
+
+
+def euler_steps(a, b, x0, steps):
+    x = x0
+    for _ in range(steps):
+        x = x + 0.01 * (a * np.sin(x) - b * x)
+    return x
+
+
+def element_recurrence(x):
+    s = 0.0
+    for k, xi in enumerate(x):
+        s = 0.5 * np.sin(s) + xi * s + xi
+    return s
+
+
+def square_steps(x):
+    for _ in range(3):
+        x = 0.5 * x * x + np.sin(x)
+    return x
+
+
+def test_scalar_loops_run_their_tangent_code_on_python_floats():
+    # np.sin of a float is an np.float64, whose arithmetic is ~3x slower than a float's:
+    # tangent products read such values as float(v), the same number
+    f = jvp(euler_steps, wrt=(0, 1))
+    value, d = f(1.5, 0.5, 0.3, 20, (0.3, -0.7))
+    assert value == euler_steps(1.5, 0.5, 0.3, 20) and type(d) is float
+    src = f.source
+    assert "dx = 0.0" in src and "zeros_grad" not in src, src
+    assert "da * runtime.to_float(t_1)" in src and "db * runtime.to_float(x)" in src, src
+    assert "dx * b" in src  # a parameter is taken as passed
+    assert_modes_agree(euler_steps, (1.5, 0.5, 0.3, 20), (0, 1))
+    # a loop over an array's elements reads its tangent's elements from a list of floats
+    x = np.linspace(-1.0, 1.0, 6)
+    f = jvp(element_recurrence)
+    assert type(f(x, np.ones(6))[1]) is float
+    assert "runtime.python_floats(dx)" in f.source
+    assert_modes_agree(element_recurrence, (x,))
+    for other in (x.astype(np.float32), np.arange(6)):  # not float64: the array itself
+        assert runtime.python_floats(other) is other
+    # an np.float32 tangent stays one (a Python float is weak in NumPy's promotion)
+    x32 = np.float32(0.3)
+    f = jvp(square_steps)
+    value, d = f(x32, 1.0)
+    assert type(value) is np.float32 and type(d) is np.float32
+    assert "runtime.to_float(x_1)" in f.source, f.source
+    check_jvp(square_steps, (0.3,), (0,))
