@@ -26,6 +26,6 @@ def d_grad_scalar_branch(x, bout=1.0, dx=1.0):
         dbx_4 = dbx_2
     else:
         # Tangent of the grad of: y = x ** 3
-        dbx_3 = dbx + (dby_2 * (3 * x ** 2) + 3 * (dx * (2 * x)) * by_2)
+        dbx_3 = dbx + (dby_2 * (3 * x ** 2) + dx * x * 6 * by_2)
         dbx_4 = dbx_3
     return dbx_4
