@@ -820,3 +820,39 @@ def test_scalar_loops_run_their_tangent_code_on_python_floats():
     assert type(value) is np.float32 and type(d) is np.float32
     assert "runtime.to_float(x_1)" in f.source, f.source
     check_jvp(square_steps, (0.3,), (0,))
+
+
+def rnn_steps(Wx, Wh, b, xs, h):
+    for x in xs:
+        h = np.tanh(x @ Wx + h @ Wh + b)
+    return np.sum(h ** 2)
+
+
+def rows_times_state(W, xs, h):
+    for k, x in enumerate(xs):
+        h = np.tanh(x @ (W * h) + k)   # W * h changes each step: stays in the loop
+    return np.sum(h)
+
+
+def test_row_products_of_a_loop_are_made_before_it():
+    rng = np.random.default_rng(5)
+    args = (rng.normal(size=(3, 4)) * 0.5, rng.normal(size=(4, 4)) * 0.5, rng.normal(size=4),
+            rng.normal(size=(6, 3)), np.zeros(4))
+    f = jvp(rnn_steps, wrt=(0, 1, 2))
+    f(*args, tuple(np.ones_like(args[i]) for i in range(3)))
+    src = f.source
+    assert "xs_dWx = xs @ dWx" in src and "xs_dWx[k]" in src, src
+    assert "for k, x in enumerate(xs):" in src and "@ dWh" in src  # h changes: in the loop
+    check_jvp(rnn_steps, args, (0, 1, 2))
+    check_jvp(rnn_steps, args, (0, 3))  # the rows varied too: dx @ Wx stays in the loop
+    # an operand computed in the loop stays there; a batch of matrices is not hoisted
+    W = rng.normal(size=(3, 4))
+    f = jvp(rows_times_state, wrt=0)
+    f(W, args[3], np.ones(4), np.ones_like(W))
+    assert "enumerate(xs)" in f.source and " @ (dW * h" in f.source and "xs_" not in f.source
+    check_jvp(rows_times_state, (W, args[3], np.ones(4)), (0,))
+    batch = rng.normal(size=(2, 3, 4))
+    f = jvp(rnn_steps, wrt=0)
+    f(batch, args[1], args[2], args[3], np.zeros((2, 4)), np.ones_like(batch))
+    assert "xs_" not in f.source
+    check_jvp(rnn_steps, (batch, args[1], args[2], args[3], np.zeros((2, 4))), (0,))

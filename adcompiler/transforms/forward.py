@@ -82,6 +82,7 @@ class Forward:
                                  extra_varied=pops if self.tape_carries else (),
                                  tape_is_used=self.tape_carries, forward=True)
         self.tan = {}   # id(var) -> its tangent (an operand); absent: zero
+        self.primal_ops = set()  # ids of the function's own Ops
         self.python_floats = python_floats
         self.numpy_scalars = numpy_scalars(fn, self.shape_of) if python_floats else set()
         self.floats = {}  # id(value) -> float(value), in the pending tangent code
@@ -100,7 +101,7 @@ class Forward:
     # -- the transform ---------------------------------------------------------------
     def run(self):
         fn = self.fn
-        primal = {id(s) for s in _walk_ops(fn.body)}
+        primal = self.primal_ops = {id(s) for s in _walk_ops(fn.body)}
         tangents = []
         for i in self.wrt:
             p = fn.params[i]
@@ -423,6 +424,8 @@ class Forward:
             stmt.body = body + self.block(stmt.body)
         else:
             stmt.body = self.block(stmt.body)
+        if self.python_floats and isinstance(stmt, For):
+            self.hoist_row_products(stmt, out)
         for phi, tphi in carried:
             nxt = phi.inputs[1]
             d = self.tan.get(id(nxt)) if isinstance(nxt, Var) else None
@@ -431,6 +434,40 @@ class Forward:
             tphi.inputs[1] = d
             stmt.phis.append(tphi)
         return stmt
+
+
+    def hoist_row_products(self, stmt, out):
+        """In a loop over the rows of a matrix, a tangent product of the row by a
+        matrix from outside the loop, made for every row at once before the loop:
+        ``x @ dWx`` is ``xs_dWx[k]`` after ``xs_dWx = xs @ dWx``, one matrix product
+        in place of one vector product per iteration (an RNN's input projection).
+        The loop's own products stay as they are."""
+        rows = known_shape(self.shape_of(stmt.source)) if stmt.source is not None else None
+        if rows is None or len(rows) != 2:
+            return
+        inside = {id(d) for s in walk(stmt.body) for d in
+                  (s.defs() + s.loop_defs() if isinstance(s, For) else s.defs())}
+        inside |= {id(p.target) for p in stmt.phis} | {id(stmt.target)}
+        for s in stmt.body:
+            if not (isinstance(s, Op) and s.prim == "matmul" and id(s) not in self.primal_ops
+                    and s.args[0] is stmt.target and isinstance(s.args[1], Var)
+                    and id(s.args[1]) not in inside and self._matrix(s.args[1])):
+                continue
+            if stmt.counter is None:
+                stmt.counter = Var(self.names.fresh("k"))
+            rows_name = stmt.source.name if isinstance(stmt.source, Var) else "rows"
+            made = Var(self.names.fresh(f"{rows_name}_{s.args[1].name}"))
+            out.append(Op(made, "matmul", [stmt.source, s.args[1]], (), stmt.loc))
+            s.prim, s.args = "getitem", (made, Index([stmt.counter], False))
+
+    def _matrix(self, operand):
+        """Whether ``operand`` (a value, or a parameter's tangent) is known to be 1-D
+        or 2-D: a batch of matrices would broadcast against the rows."""
+        shape = known_shape(self.shape_of(operand))
+        if shape is None:
+            value = next((p for p in self.fn.params if self.tan.get(id(p)) is operand), None)
+            shape = known_shape(self.shape_of(value)) if value is not None else None
+        return shape is not None and len(shape) in (1, 2)
 
 
 def numpy_scalars(fn, shape_of):
