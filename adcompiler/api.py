@@ -183,7 +183,8 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
     if kind == "primal":
         ir_fn = work
     elif kind == "jvp":
-        ir_fn = Forward(work, wrt, name=f"jvp_{work.name}", shapes=shapes).run()
+        ir_fn = Forward(work, wrt, name=f"jvp_{work.name}", shapes=shapes,
+                        python_floats=True).run()  # not differentiated again
     elif kind == "jvp_only":  # the tangent alone, tangents 1.0 unless given: d/dx again
         ir_fn = Forward(work, wrt, name=f"d_{work.name}", return_value=False, shapes=shapes,
                         tangent_default=1.0).run()

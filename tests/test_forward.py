@@ -752,3 +752,107 @@ def test_a_broadcast_operand_gives_a_tangent_of_the_results_shape():
     np.testing.assert_allclose(hessian(row_plus_grid)(x), np.full((3, 3), 8.0))
     for f, args in [(scalar_plus_row, (0.3,)), (row_plus_grid, (x,))]:
         np.testing.assert_allclose(grad(f, mode="forward")(*args), grad(f)(*args))
+
+
+# ---- issue 7: lean tangent code ---------------------------------------------------------------
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def test_tangents_of_temporaries_fold_into_one_expression():
+    """The tangent of a compiler temporary is one: codegen folds it into its reader,
+    so no intermediate tangent array is held to the end of the call."""
+    x = np.linspace(-1.0, 1.5, 7)
+    f = jvp(rosenbrock)
+    f(x, np.ones(7))
+    src = f.source
+    tangent = src[src.index("# Tangent of"):]
+    assert tangent.count("=") == 1 and "dout = np.sum(" in tangent, src
+    assert_modes_agree(rosenbrock, (x,))
+    # the tangent of a named value keeps its own name
+    src = jvp(flow.grow_until_ten).source
+    assert "dx_2 = 1.5 * dx_1" in src
+
+
+def euler_steps(a, b, x0, steps):
+    x = x0
+    for _ in range(steps):
+        x = x + 0.01 * (a * np.sin(x) - b * x)
+    return x
+
+
+def element_recurrence(x):
+    s = 0.0
+    for k, xi in enumerate(x):
+        s = 0.5 * np.sin(s) + xi * s + xi
+    return s
+
+
+def square_steps(x):
+    for _ in range(3):
+        x = 0.5 * x * x + np.sin(x)
+    return x
+
+
+def test_scalar_loops_run_their_tangent_code_on_python_floats():
+    # np.sin of a float is an np.float64, whose arithmetic is ~3x slower than a float's:
+    # tangent products read such values as float(v), the same number
+    f = jvp(euler_steps, wrt=(0, 1))
+    value, d = f(1.5, 0.5, 0.3, 20, (0.3, -0.7))
+    assert value == euler_steps(1.5, 0.5, 0.3, 20) and type(d) is float
+    src = f.source
+    assert "dx = 0.0" in src and "zeros_grad" not in src, src
+    assert "da * runtime.to_float(t_1)" in src and "db * runtime.to_float(x)" in src, src
+    assert "dx * b" in src  # a parameter is taken as passed
+    assert_modes_agree(euler_steps, (1.5, 0.5, 0.3, 20), (0, 1))
+    # a loop over an array's elements reads its tangent's elements from a list of floats
+    x = np.linspace(-1.0, 1.0, 6)
+    f = jvp(element_recurrence)
+    assert type(f(x, np.ones(6))[1]) is float
+    assert "runtime.python_floats(dx)" in f.source
+    assert_modes_agree(element_recurrence, (x,))
+    for other in (x.astype(np.float32), np.arange(6)):  # not float64: the array itself
+        assert runtime.python_floats(other) is other
+    # an np.float32 tangent stays one (a Python float is weak in NumPy's promotion)
+    x32 = np.float32(0.3)
+    f = jvp(square_steps)
+    value, d = f(x32, 1.0)
+    assert type(value) is np.float32 and type(d) is np.float32
+    assert "runtime.to_float(x_1)" in f.source, f.source
+    check_jvp(square_steps, (0.3,), (0,))
+
+
+def rnn_steps(Wx, Wh, b, xs, h):
+    for x in xs:
+        h = np.tanh(x @ Wx + h @ Wh + b)
+    return np.sum(h ** 2)
+
+
+def rows_times_state(W, xs, h):
+    for k, x in enumerate(xs):
+        h = np.tanh(x @ (W * h) + k)   # W * h changes each step: stays in the loop
+    return np.sum(h)
+
+
+def test_row_products_of_a_loop_are_made_before_it():
+    rng = np.random.default_rng(5)
+    args = (rng.normal(size=(3, 4)) * 0.5, rng.normal(size=(4, 4)) * 0.5, rng.normal(size=4),
+            rng.normal(size=(6, 3)), np.zeros(4))
+    f = jvp(rnn_steps, wrt=(0, 1, 2))
+    f(*args, tuple(np.ones_like(args[i]) for i in range(3)))
+    src = f.source
+    assert "xs_dWx = xs @ dWx" in src and "xs_dWx[k]" in src, src
+    assert "for k, x in enumerate(xs):" in src and "@ dWh" in src  # h changes: in the loop
+    check_jvp(rnn_steps, args, (0, 1, 2))
+    check_jvp(rnn_steps, args, (0, 3))  # the rows varied too: dx @ Wx stays in the loop
+    # an operand computed in the loop stays there; a batch of matrices is not hoisted
+    W = rng.normal(size=(3, 4))
+    f = jvp(rows_times_state, wrt=0)
+    f(W, args[3], np.ones(4), np.ones_like(W))
+    assert "enumerate(xs)" in f.source and " @ (dW * h" in f.source and "xs_" not in f.source
+    check_jvp(rows_times_state, (W, args[3], np.ones(4)), (0,))
+    batch = rng.normal(size=(2, 3, 4))
+    f = jvp(rnn_steps, wrt=0)
+    f(batch, args[1], args[2], args[3], np.zeros((2, 4)), np.ones_like(batch))
+    assert "xs_" not in f.source
+    check_jvp(rnn_steps, (batch, args[1], args[2], args[3], np.zeros((2, 4))), (0,))

@@ -18,6 +18,7 @@ from adcompiler.ir.verify import verify
 from adcompiler.opt import PIPELINE, optimize
 from adcompiler.opt.accumulate import accumulate_in_place
 from adcompiler.opt.negations import fold_negations
+from adcompiler.opt.scales import fold_scales
 from helpers import assert_grad_matches_fd
 from adcompiler.opt.ownership import Ownership
 
@@ -302,6 +303,93 @@ def test_a_negation_read_by_two_products_folds_into_both_sums():
     assert "bb = bb - bt_4 * x_" in source and " - bt_4 * b\n" in source
     assert "= -bt" not in source
 
+
+
+def same_tangent(f, args, wrt=(0,)):
+    """Optimised and raw jvps agree exactly, along ones; returns the optimised source."""
+    from adcompiler.api import argument_shapes, compile_derivative
+    tangents = [np.ones_like(args[i]) for i in wrt]
+    out = [compile_derivative(f, "jvp", wrt, opt, None, argument_shapes(args))
+           for opt in (True, False)]
+    (va, da), (vb, db) = (c.function(*args, *tangents) for c in out)
+    assert va == vb and np.array_equal(da, db) and np.result_type(da) == np.result_type(db)
+    return out[0].source
+
+
+def test_negations_fold_in_tangent_code_too():
+    source = " ".join(same_tangent(rosenbrock, (np.linspace(-1.5, 2.0, 9),)).split())
+    assert "dx[:-1] * (-2 * t_7)" in source and "-dx" not in source
+    x, k = np.ones(3), np.array([1, 2, 200], dtype=np.uint8)
+    source = same_tangent(negated_unsigned, (x, k))  # the user's -k stays as it is
+    assert "-k" in source
+
+
+# ---- fold_scales ----------------------------------------------------------------------------
+def sum_of_squares(x):
+    return np.sum(x ** 2)
+
+
+def square_of_affine(x):
+    return np.sum((3.0 * x + 2.0) ** 2 * 0.3)
+
+
+def test_scales_move_out_of_products_into_constants_and_sums():
+    x = np.linspace(-1.5, 2.0, 9)
+    assert "dout = 2 * np.sum(dx * x)" in same_tangent(sum_of_squares, (x,))
+    source = " ".join(same_tangent(rosenbrock, (x,)).split())
+    assert "* t_3 * 200.0" in source and "2 * t_3" not in source
+    # reverse mode too: 3.0 * (bt_2 * (2 * t_1)) is a pass fewer as (bt_2 * t_1) * 6.0
+    source = same_gradient(square_of_affine, (x,))
+    assert "bt_1 = bt_2 * t_1\n" in source and "bx = bt_1 * 6.0" in source, source
+
+
+def scaled_products(x, y):
+    return np.sum(3.0 * (x * y) ** 2) + np.mean(np.sin(x) * (y * 4.0) ** 2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from([0.0, -0.0, 1.5, -2.25, 7.0, 1e10, -3e-5, 0.1]),
+                min_size=4, max_size=4))
+def test_folded_scales_give_the_same_bits(values):
+    # exact but for subnormal products and overflow, which these values do not reach
+    x = np.array(values)
+    y = x[::-1].copy()
+    same_gradient(scaled_products, (x, y), wrt=(0, 1))
+    same_tangent(scaled_products, (x, y), wrt=(0, 1))
+
+
+def test_only_powers_of_two_read_once_move():
+    def thrice(x):
+        return np.sum(x ** 3)           # 3 * x ** 2: not a power of two
+
+    def twice_read(x):
+        t = np.sum(x ** 2)
+        return t * t                    # the product is read once, its 2 * x once: moves
+
+    x = np.linspace(-1.0, 1.0, 5)
+    assert "3 * x ** 2" in same_tangent(thrice, (x,))
+    assert "np.sum(dx * x)" in same_tangent(twice_read, (x,))
+    assert_grad_matches_fd(twice_read, (x,))
+
+
+def test_a_scale_is_not_moved_across_a_rebound_name():
+    # w = 2 * y; y = y + 1; p = a * w; s = 3.0 * p: p may not read the new y
+    a, y, w, y1, p, s = Var("a"), Var("y"), Var("w"), Var("y"), Var("p"), Var("s")
+    body = [Op(w, "mul", [Const(2.0), y]),
+            Op(y1, "add", [y, Const(1.0)]),
+            Op(p, "mul", [a, w]),
+            Op(s, "mul", [Const(3.0), p]),
+            Return(s)]
+    fn = hand_built(body, [a, y])
+    fn.backward = frozenset(id(d) for d in (w, y1, p, s))
+    assert not fold_scales(fn)
+    body = [Op(w, "mul", [Const(2.0), y]), Op(p, "mul", [a, w]), Op(s, "mul", [Const(3.0), p]),
+            Return(s)]
+    fn = hand_built(body, [a, y])
+    fn.backward = frozenset(id(d) for d in (w, p, s))
+    assert fold_scales(fn)
+    product, scaled = body[1], body[2]
+    assert product.args == (a, y) and scaled.args[0] is p and scaled.args[1].value == 6.0
 
 # ---- defer_outer_products ----------------------------------------------------------------
 def rnn_loss(Wx, Wh, b, xs, h):

@@ -238,8 +238,9 @@ class Function:
     def __init__(self, name, params, body, names, defaults=(), filename="<unknown>"):
         self.name, self.params, self.body = name, list(params), body
         self.names, self.defaults, self.filename = names, tuple(defaults), filename
-        # ids of the values a reverse transform's backward sweep defines: adjoints and
-        # their temporaries, floats (passes that rely on that read it)
+        # ids of the values derivative code defines: a reverse transform's backward
+        # sweep (adjoints), a forward transform's tangent code (tangents), and their
+        # temporaries; floats (passes that rely on that read it)
         self.backward = frozenset()
 
 

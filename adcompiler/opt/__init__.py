@@ -3,9 +3,10 @@ from .accumulate import accumulate_in_place
 from .dce import eliminate_dead_code
 from .negations import fold_negations
 from .outer import defer_outer_products
+from .scales import fold_scales
 
-# fold_negations and accumulate_in_place read use counts: dead code goes first
-PIPELINE = [eliminate_dead_code, fold_negations, accumulate_in_place]
+# the passes after it read use counts: dead code goes first
+PIPELINE = [eliminate_dead_code, fold_negations, fold_scales, accumulate_in_place]
 # passes for code that is not differentiated again (their helpers have no rules)
 FINAL = [defer_outer_products]
 

@@ -18,9 +18,12 @@ gradient does not change by a bit:
   where other products read ``-v``;
 
 for a number ``c`` known when compiling (an integer only when it is not 0,
-whose negation would lose the sign of a -0.0). Only the backward sweep's
-statements are rewritten (``Function.backward``): adjoints are floats, while
-the user's own code may negate unsigned integers, where ``-v`` wraps around.
+whose negation would lose the sign of a -0.0). Only derivative code is
+rewritten (``Function.backward``: the backward sweep, or forward mode's
+tangent code, where ``dt = -dx[:-1]; dt_1 = dt * (2 * t_7)`` becomes
+``dt_1 = dx[:-1] * (-2 * t_7)`` the same way): adjoints and tangents are
+floats, while the user's own code may negate unsigned integers, where ``-v``
+wraps around.
 A negation or product is folded only when the one statement rewritten is its
 only reader, in the same block, and no name it reads is rebound in between.
 The folded values are left to dead-code elimination.

@@ -701,6 +701,10 @@ helper("from_columns", "t, b",                       rule="linear",
 helper("last_written", "t, index",                    rule="linear",
        vjp={"t": "runtime.unindex(g * runtime.last_writes(t, index), t, index)"}, wrt=("t",),
        zero=("index",))
+# forward mode's scalar loops: numbers as Python floats, in code not differentiated
+# again (runtime.to_float is float itself, whose own rule is "float"'s)
+opaque("runtime.to_float", "x", ("call", "runtime.to_float"))
+helper("python_floats", "x")
 # piecewise constant: zero derivative
 for _name, _params in [("last_writes", "x, index"), ("fmax_share", "a, b"), ("fmin_share", "a, b"), ("cast_scale", "dtype"),
                        ("extremum_share", "x, ans, axis, keepdims"), ("ptp_share", "x, axis"),

@@ -12,13 +12,15 @@ mode:
     >>> # def f(x, w):                    def jvp_f(x, w, dx, dw):
     >>> #     y = np.tanh(x @ w)              y = np.tanh(x @ w)
     >>> #     return np.sum(y ** 2)           # Tangent of: y = np.tanh(x @ w)
-    >>> #                                     dt = dx @ w + x @ dw
-    >>> #                                     dy = dt * (1 - y ** 2)
+    >>> #                                     dy = (dx @ w + x @ dw) * (1 - y ** 2)
     >>> #                                     out = np.sum(y ** 2)
     >>> #                                     # Tangent of: return np.sum(y ** 2)
-    >>> #                                     dt_1 = dy * (2 * y)
-    >>> #                                     dout = np.sum(dt_1)
+    >>> #                                     dout = np.sum(dy * (2 * y))
     >>> #                                     return out, dout
+
+The tangent of a compiler temporary is a temporary too: used once, codegen
+folds it into its reader, as it folds the value, and no array is held to the
+end of the call for it.
 
 Branches and loops carry tangents through phis of their own; no tape is
 needed. Applied to reverse-mode code (second derivatives), a value pushed on a
@@ -30,7 +32,8 @@ import gast
 from .. import rules
 from ..errors import UnsupportedError
 from ..ir.build import Lowerer
-from ..ir.nodes import Const, For, Function, Global, If, Index, Op, Phi, Return, Var, While, leaves
+from ..ir.nodes import (Const, For, Function, Global, If, Index, Op, Phi, Return, Var, While,
+                        leaves, walk)
 from .activity import Activity, recursive_callee
 from .shapes import known_shape, shape_symbols
 from .reverse import instantiate
@@ -44,9 +47,28 @@ _IN_ORDER = {"tape.push", "tape.pop", "runtime.index_add"}
 class Forward:
     """``return_value=False`` returns the tangent alone; ``tangent_default`` gives
     the tangent parameters a default (1.0 makes a scalar function's derivative a
-    function of the same arguments, which can be differentiated again)."""
+    function of the same arguments, which can be differentiated again).
 
-    def __init__(self, fn, wrt, name=None, return_value=True, tangent_default=None, shapes=()):
+    ``python_floats``, for code that is not differentiated again: scalar tangent
+    arithmetic runs on Python floats, about three times as fast as on np.float64's
+    (a scalar loop's tangent code is most of its time). A scalar tangent with
+    nothing flowing into it is ``0.0``; a loop over an array's elements reads its
+    tangent's elements from a list of floats (``runtime.python_floats``); and a
+    scalar of the function that may be a NumPy scalar (``numpy_scalars``) is
+    read by a tangent product as ``float(v)`` (``runtime.to_float``), the same number::
+
+        t_1 = np.sin(x)
+        x_1 = x + 0.01 * (a * t_1 - b * x)
+        # Tangent of: x = x + 0.01 * (a * np.sin(x) - b * x)
+        dx_1 = dx + 0.01 * (da * runtime.to_float(t_1) + dx * runtime.cos(x) * a - (db *
+            runtime.to_float(x) + dx * b))
+
+    A tangent keeps its own dtype: Python floats are weak in NumPy's promotion,
+    so an np.float32 tangent times ``float(v)`` is an np.float32.
+    """
+
+    def __init__(self, fn, wrt, name=None, return_value=True, tangent_default=None, shapes=(),
+                 python_floats=False):
         self.fn, self.wrt = fn, list(wrt)
         # shapes of the arguments compiled for: where an elementwise result may be
         # larger than its active operands (broadcasting), the tangent is made full
@@ -60,6 +82,10 @@ class Forward:
                                  extra_varied=pops if self.tape_carries else (),
                                  tape_is_used=self.tape_carries, forward=True)
         self.tan = {}   # id(var) -> its tangent (an operand); absent: zero
+        self.primal_ops = set()  # ids of the function's own Ops
+        self.python_floats = python_floats
+        self.numpy_scalars = numpy_scalars(fn, self.shape_of) if python_floats else set()
+        self.floats = {}  # id(value) -> float(value), in the pending tangent code
         self.arm_ends = {}  # id(If) -> (the If made for it, tangents at the end of each arm)
         self.name = name or f"jvp_{fn.name}"
 
@@ -75,6 +101,7 @@ class Forward:
     # -- the transform ---------------------------------------------------------------
     def run(self):
         fn = self.fn
+        primal = self.primal_ops = {id(s) for s in _walk_ops(fn.body)}
         tangents = []
         for i in self.wrt:
             p = fn.params[i]
@@ -97,8 +124,13 @@ class Forward:
         # defaults belong to trailing parameters: the function's own, then the tangents'
         defaults = list(fn.defaults) + [Const(self.tangent_default)] * len(tangents) \
             if self.tangent_default is not None else ()
-        return Function(self.name, list(fn.params) + tangents, out, self.names, defaults,
-                        fn.filename)
+        new = Function(self.name, list(fn.params) + tangents, out, self.names, defaults,
+                       fn.filename)
+        # the tangent code's values are derivatives, floats, as adjoints are: the passes
+        # that rewrite only those (opt/negations.py) rewrite them too
+        new.backward = fn.backward | {id(d) for s in _walk_ops(out) if id(s) not in primal
+                                      for d in s.defs()}
+        return new
 
     def block(self, body):
         """The statements of ``body`` with their tangents.
@@ -111,6 +143,7 @@ class Forward:
         """
         out, pending, group = [], [], None
         reads = set()  # names the pending tangent code reads
+        self.floats = {}
 
         def flush():
             if pending and group is not None:
@@ -123,6 +156,7 @@ class Forward:
             out.extend(pending)
             pending.clear()
             reads.clear()
+            self.floats = {}
 
         for stmt in body:
             if isinstance(stmt, Op) and stmt.prim not in _IN_ORDER:
@@ -164,7 +198,8 @@ class Forward:
         """The tangent of a value with none: 0.0 for a number written in the code;
         zeros of its shape for anything else (a global or closure array would
         otherwise turn ``np.stack([x, b])`` into a stack of mismatched shapes)."""
-        if isinstance(value, Const) and not isinstance(value.value, (tuple, list)):
+        if isinstance(value, Const) and not isinstance(value.value, (tuple, list)) or \
+                self.python_floats and self.shape_of(value) == ():
             return Const(0.0)
         base = value.name.split(".")[-1] if isinstance(value, (Var, Global)) else "t"
         z = Var(self.names.fresh("d" + base))
@@ -211,7 +246,10 @@ class Forward:
             return
         fresh = any(isinstance(s, Op) and s.target is d for s in out[mark:])
         if fresh and d.temp:
-            d.name, d.temp = self.tangent_name(op.target), False
+            # named after its value; the tangent of a compiler temporary stays one, so
+            # codegen folds it into its one reader as it folds the value: fewer arrays
+            # held to the end of the call (fresh pages at each call, docs/performance.md)
+            d.name, d.temp = self.tangent_name(op.target), op.target.temp
         self.tan[id(op.target)] = d
 
     def carries_tangent(self, prim, op):
@@ -238,6 +276,8 @@ class Forward:
                 continue
             partial = instantiate(prim.partials[name], bindings, self.names, out, op.loc,
                                   home=home)
+            if isinstance(partial, Var) and id(partial) in self.numpy_scalars:
+                partial = self.as_float(partial, lower)
             term = lower.op("mul", [partial, self.tan[id(arg)]]) if isinstance(partial, Const) \
                 else lower.op("mul", [self.tan[id(arg)], partial])
             total = term if total is None else lower.op("add", [total, term])
@@ -248,6 +288,12 @@ class Forward:
             shape = Const(known) if known is not None else lower.op("np.shape", [op.target])
             total = lower.op("runtime.full", [total, shape])
         return total
+
+    def as_float(self, value, lower):
+        """``float(value)`` for a scalar of the function, once per group of tangent code."""
+        if id(value) not in self.floats:
+            self.floats[id(value)] = lower.op("runtime.to_float", [value])
+        return self.floats[id(value)]
 
     def _may_be_smaller(self, prim, op):
         """Whether the sum of an elementwise op's tangent terms may have a smaller
@@ -367,12 +413,19 @@ class Forward:
             if stmt.counter is None:
                 stmt.counter = Var(self.names.fresh("k"))
             body = []
+            source = self.tan[id(stmt.source)]
+            if self.python_floats and self.shape_of(stmt.target) == ():
+                listed = Var(self.names.fresh(source.name + "_list"))
+                out.append(Op(listed, "runtime.python_floats", [source], (), stmt.loc))
+                source = listed
             item = self._lower(body, stmt.loc).op(
-                "getitem", [self.tan[id(stmt.source)], Index([stmt.counter], False)])
+                "getitem", [source, Index([stmt.counter], False)])
             self.tan[id(stmt.target)] = item
             stmt.body = body + self.block(stmt.body)
         else:
             stmt.body = self.block(stmt.body)
+        if self.python_floats and isinstance(stmt, For):
+            self.hoist_row_products(stmt, out)
         for phi, tphi in carried:
             nxt = phi.inputs[1]
             d = self.tan.get(id(nxt)) if isinstance(nxt, Var) else None
@@ -381,6 +434,71 @@ class Forward:
             tphi.inputs[1] = d
             stmt.phis.append(tphi)
         return stmt
+
+
+    def hoist_row_products(self, stmt, out):
+        """In a loop over the rows of a matrix, a tangent product of the row by a
+        matrix from outside the loop, made for every row at once before the loop:
+        ``x @ dWx`` is ``xs_dWx[k]`` after ``xs_dWx = xs @ dWx``, one matrix product
+        in place of one vector product per iteration (an RNN's input projection).
+        The loop's own products stay as they are."""
+        rows = known_shape(self.shape_of(stmt.source)) if stmt.source is not None else None
+        if rows is None or len(rows) != 2:
+            return
+        inside = {id(d) for s in walk(stmt.body) for d in
+                  (s.defs() + s.loop_defs() if isinstance(s, For) else s.defs())}
+        inside |= {id(p.target) for p in stmt.phis} | {id(stmt.target)}
+        for s in stmt.body:
+            if not (isinstance(s, Op) and s.prim == "matmul" and id(s) not in self.primal_ops
+                    and s.args[0] is stmt.target and isinstance(s.args[1], Var)
+                    and id(s.args[1]) not in inside and self._matrix(s.args[1])):
+                continue
+            if stmt.counter is None:
+                stmt.counter = Var(self.names.fresh("k"))
+            rows_name = stmt.source.name if isinstance(stmt.source, Var) else "rows"
+            made = Var(self.names.fresh(f"{rows_name}_{s.args[1].name}"))
+            out.append(Op(made, "matmul", [stmt.source, s.args[1]], (), stmt.loc))
+            s.prim, s.args = "getitem", (made, Index([stmt.counter], False))
+
+    def _matrix(self, operand):
+        """Whether ``operand`` (a value, or a parameter's tangent) is known to be 1-D
+        or 2-D: a batch of matrices would broadcast against the rows."""
+        shape = known_shape(self.shape_of(operand))
+        if shape is None:
+            value = next((p for p in self.fn.params if self.tan.get(id(p)) is operand), None)
+            shape = known_shape(self.shape_of(value)) if value is not None else None
+        return shape is not None and len(shape) in (1, 2)
+
+
+def numpy_scalars(fn, shape_of):
+    """ids of the scalar values of ``fn`` that may be NumPy scalars (np.float64):
+    results of NumPy functions, elements of arrays, and what arithmetic and joins
+    make of them. Parameters are taken to be what Python code passes, numbers."""
+    found = set()
+
+    def scalar(v):
+        return isinstance(v, Var) and id(v) not in found and shape_of(v) == ()
+
+    def numpy(operands):
+        return any(isinstance(o, Var) and id(o) in found for o in operands)
+
+    changed = True
+    while changed:  # until the phis of loops have seen their back edges
+        changed = False
+        for stmt in walk(fn.body):
+            new = []
+            if isinstance(stmt, Op) and scalar(stmt.target):
+                if stmt.prim.startswith("np.") or stmt.prim == "getitem" or \
+                        numpy(stmt.operands()):
+                    new.append(stmt.target)
+            elif isinstance(stmt, (If, For, While)):
+                new += [p.target for p in stmt.phis if scalar(p.target) and numpy(p.inputs)]
+                if isinstance(stmt, For) and stmt.source is not None and scalar(stmt.target):
+                    new.append(stmt.target)
+            if new:
+                found.update(id(v) for v in new)
+                changed = True
+    return found
 
 
 def jvp_terms(jvp):
@@ -408,5 +526,4 @@ def jvp_terms(jvp):
 
 
 def _walk_ops(body):
-    from ..ir.nodes import walk
     return [s for s in walk(body) if isinstance(s, Op)]

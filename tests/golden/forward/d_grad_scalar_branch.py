@@ -21,17 +21,11 @@ def d_grad_scalar_branch(x, bout=1.0, dx=1.0):
         bt = by_2 * x
         # Tangent of the grad of: y = np.sin(x) * x
         dbt = dby_2 * x + dx * by_2
-        dt_4 = dby_2 * t + dt * by_2
-        dbx_1 = dbx + dt_4
-        dt_5 = dx * -runtime.sin(x)
-        dt_6 = dbt * runtime.cos(x) + dt_5 * bt
-        dbx_2 = dbx_1 + dt_6
+        dbx_1 = dbx + (dby_2 * t + dt * by_2)
+        dbx_2 = dbx_1 + (dbt * runtime.cos(x) + dx * -runtime.sin(x) * bt)
         dbx_4 = dbx_2
     else:
         # Tangent of the grad of: y = x ** 3
-        dt_7 = dx * (2 * x)
-        dt_8 = 3 * dt_7
-        dt_9 = dby_2 * (3 * x ** 2) + dt_8 * by_2
-        dbx_3 = dbx + dt_9
+        dbx_3 = dbx + (dby_2 * (3 * x ** 2) + dx * x * 6 * by_2)
         dbx_4 = dbx_3
     return dbx_4
