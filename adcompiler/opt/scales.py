@@ -9,14 +9,10 @@
     >>> # t_4 = 2 * t_3
     >>> # t_5 = dt_3 * t_4
     >>> # dt_6 = 100.0 * t_5                      dt_6 = dt_3 * t_3 * 200.0
-    >>> # before (grad of rosenbrock)             after
-    >>> # bt_4 = 100.0 * bout                     bt_4 = 200.0 * bout
-    >>> # bt_3 = bt_4 * (2 * t_3)                 bt_3 = bt_4 * t_3
 
 A partial derivative of a square is ``2 * x``: one pass over the array to
 double it, where the doubling could ride on a constant the product meets next
-(``100.0 * (u * (2 * v))`` is ``(u * v) * 200.0``, and ``(100.0 * w) * (2 *
-v)`` is ``(200.0 * w) * v``) or on the number a sum or
+(``100.0 * (u * (2 * v))`` is ``(u * v) * 200.0``) or on the number a sum or
 mean makes of it (``np.sum(u * (2 * v))`` is ``2 * np.sum(u * v)``, whatever
 the axis). Both save a pass over the array.
 
@@ -101,23 +97,6 @@ def _rewrite(op, pos, body, defs, uses, names, made):
             _read(uses, (u, v))
             op.args = (product.target, Const(scale))
             return False
-        # (k * w) * (c * v) -> ((k * c) * w) * v: the scale rides on the other factor's
-        # constant (rosenbrock's bt_3 = bt_4 * (2 * t_3) with bt_4 = 100.0 * bout)
-        for j in (0, 1):
-            scaled, inner = single(op.args[j]), single(op.args[1 - j])
-            if scaled is None or inner is None or not any(map(_number, scaled.args)):
-                continue
-            k, w = scaled.args if _number(scaled.args[0]) else scaled.args[::-1]
-            for i in (0, 1):
-                c, v = inner.args[i], inner.args[1 - i]
-                if _power_of_two(c) and not _power_of_two(v) and \
-                        math.isfinite(k.value * c.value) and \
-                        _unrebound([v], body, defs[id(inner.target)], pos):
-                    _unread(uses, op.args)
-                    scaled.args = (Const(k.value * c.value), w)
-                    op.args = (scaled.target, v)
-                    _read(uses, op.args)
-                    return False
         return None
     if op.prim in _REDUCTIONS:  # np.sum(u * (c * v)) -> c * np.sum(u * v)
         product = single(op.args[0])
