@@ -10,7 +10,7 @@ import numpy as np
 __all__ = [
     "unbroadcast", "unreduce", "unindex", "unreduce_mean", "grad_like", "zeros_grad",
     "matmul_grad_left", "matmul_grad_right", "dot_grad_left", "dot_grad_right",
-    "greater_share", "sign0", "log0", "Tape", "cos", "sin", "cosh", "sinh", "sqrt",
+    "greater_share", "sign0", "log0", "Tape", "cos", "sin", "cosh", "sinh",
 ]
 
 
@@ -303,15 +303,6 @@ def sinh(x):
         except OverflowError:
             pass
     return np.sinh(x)
-
-
-def sqrt(x):
-    if isinstance(x, float):
-        try:
-            return _math.sqrt(x)
-        except ValueError:
-            pass
-    return np.sqrt(x)
 
 
 # float itself, for forward mode's tangent code of scalar loops (transforms/forward.py):

@@ -69,7 +69,7 @@ def binary(key, pa, pb, *, np_names=(), math_name=None, operator_=None, fold=Non
 # functions that derivative formulas call in runtime's scalar-first form: math's on a
 # Python float or np.float64, NumPy's on anything else (runtime.cos and the others)
 SCALAR_FIRST = {"cos": "-runtime.sin(x)", "sin": "runtime.cos(x)", "cosh": "runtime.sinh(x)",
-                "sinh": "runtime.cosh(x)", "sqrt": "0.5 / ans"}
+                "sinh": "runtime.cosh(x)"}
 
 
 def _np_partial(partial):
