@@ -124,3 +124,28 @@ def test_a_recomputed_value_is_read_in_the_backward_sweep_not_pushed():
     pushes = [line.strip() for line in d.source.splitlines() if "tape.push" in line]
     assert pushes == ["tape.push(x_1)"]
     assert "r * x_3" in d.source and "1 - x_3" in d.source
+
+
+def loop_invariant_product(x, a):
+    s = 0.0
+    for i in range(3):
+        t = a * x  # every value the backward sweep reads is redone: nothing of it is taped
+        s = s + t * t
+    return s
+
+
+def while_invariant_product(x):
+    s = 0.0
+    while s < 5.0:
+        t = x * 2.0
+        s = s + t * t
+    return s
+
+
+def test_a_loop_whose_needed_values_are_all_recomputed():
+    from adcompiler import grad, hessian
+    # hand-derived: s = 3 (a x)^2, ds/dx = 6 a^2 x, ds/da = 6 a x^2, d2s/dx2 = 6 a^2
+    np.testing.assert_allclose(grad(loop_invariant_product, wrt=(0, 1))(0.5, 2.0), (12.0, 3.0))
+    np.testing.assert_allclose(hessian(loop_invariant_product)(0.5, 2.0), 24.0)
+    # x = 0.7: three steps of 4 x^2 = 1.96 reach 5.88, ds/dx = 3 * 8 x = 16.8
+    np.testing.assert_allclose(grad(while_invariant_product)(0.7), 16.8)

@@ -553,8 +553,22 @@ class Reverse:
             # a value read for its shape alone keeps its data-less stand-in
             shape_only = _read_for_shape_only(backward, needed)
             needed, recomputed = store_or_recompute(loop, defs, needed, exclude, shape_only)
-        if not needed:
+        if not needed and not recomputed:
             return
+        mapping, pops = {}, []
+        if needed:
+            pops = self._push_and_pop(forward, needed, recomputed + backward, mapping)
+        for op in recomputed:  # in program order: one may read another
+            v = op.target
+            again = Var(self._restored_name(v.name))
+            pops.append(Op(again, op.prim, [mapping.get(id(a), a) for a in op.args], (), op.loc))
+            mapping[id(v)] = again
+        substitute(backward, mapping)
+        backward[:0] = pops
+
+    def _push_and_pop(self, forward, needed, readers, mapping):
+        """Push ``needed`` at the end of ``forward``; return the pops that restore them
+        (in reverse order), recording each restored name in ``mapping``."""
         if self.tape is None:
             self.tape = Var(self.names.fresh("tape"))
         position = len(forward)
@@ -563,7 +577,7 @@ class Reverse:
                 and forward[-1].target.name.startswith("trip"):
             position -= 1
         # what a recomputation reads, it reads for its data
-        shape_only = _read_for_shape_only(recomputed + backward, needed)
+        shape_only = _read_for_shape_only(readers, needed)
         pushes, kept = [], {}
         for v in needed:
             if id(v) in shape_only:  # keep a data-less stand-in, not the array
@@ -572,19 +586,13 @@ class Reverse:
                 kept[id(v)] = stand_in
             pushes.append(Op(None, "tape.push", [self.tape, kept.get(id(v), v)]))
         forward[position:position] = pushes
-        mapping, pops = {}, []
+        pops = []
         for v in reversed(needed):
             name = kept[id(v)].name if id(v) in kept else v.name
             restored = Var(self._restored_name(name))
             pops.append(Op(restored, "tape.pop", [self.tape]))
             mapping[id(v)] = restored
-        for op in recomputed:  # in program order: one may read another
-            v = op.target
-            again = Var(self._restored_name(v.name))
-            pops.append(Op(again, op.prim, [mapping.get(id(a), a) for a in op.args], (), op.loc))
-            mapping[id(v)] = again
-        substitute(backward, mapping)
-        backward[:0] = pops
+        return pops
 
     def _restored_name(self, name):
         """A name for a value restored in the backward sweep: its own, unless the
