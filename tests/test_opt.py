@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import runtime
-from adcompiler import grad, value_and_grad
+from adcompiler import grad, jvp, value_and_grad
 from adcompiler.codegen.emit import emit_function
 from adcompiler.ir.nodes import Const, For, Function, Index, Names, Op, Phi, Return, Slice, Var
 from adcompiler.ir.verify import verify
@@ -486,3 +486,22 @@ def test_outer_products_in_the_users_loop(g_shape):
             value, grads = value_and_grad(f, wrt=(0, 1))(x, v, g, n)
             assert value == pytest.approx(f(x, v, g, n))
             assert_grad_matches_fd(f, (x, v, g, n), wrt=(0, 1))
+
+
+def halved_then_scaled(x, w):
+    y = 0.5 * x
+    z = y * w
+    return 5e-324 * z
+
+
+def halved_sum(x, w):
+    y = 0.5 * x
+    return np.sum(y * w)
+
+
+def test_scales_below_one_stay_where_moving_them_would_underflow_or_overflow():
+    # 5e-324 * 0.5 is 0.0; w * dx overflows where 0.5 * w * dx does not
+    assert grad(halved_then_scaled)(1.0, 1e300) == 5e-324 * (1e300 * 0.5)  # not 0.0
+    same_gradient(halved_then_scaled, (1.0, 1e300))
+    t = jvp(halved_sum)(np.array([1.0]), np.array([1.5e308]), np.array([1.5]))[1]
+    assert t == 0.5 * 1.5 * 1.5e308

@@ -18,11 +18,14 @@ the axis). Both save a pass over the array.
 
 Scaling by a power of two ``c`` is exact in binary floating point, and commutes
 with rounding: ``u * (c * v)`` is ``c * (u * v)`` to the bit, and so is each
-partial sum of a sum, and the division of a mean. The rewrites give the same
-bits, except where a product is subnormal (doubling then rounding differs from
-rounding then doubling) or where ``u * (c * v)`` overflows and ``u * v`` does
-not (the rewritten code is then the more accurate). ``k * c`` is computed when
-compiling, only when it is finite.
+partial sum of a sum, and the division of a mean. Only ``|c| >= 1`` moves, so
+what the rewritten code computes before scaling is never larger than what the
+original computed: nothing overflows that did not. The rewrites give the same
+bits, except where ``u * v`` is subnormal (rounding then doubling differs from
+doubling then rounding) or where the original overflowed (the rewritten code is
+then the more accurate). ``k * c`` is computed when compiling, exact when it is
+finite, and moved only then. A scale of one half (``0.5 / ans``, sqrt's) stays:
+``u * v`` may overflow where ``u * (0.5 * v)`` does not.
 
 Only derivative code is rewritten (``Function.backward``: adjoints, tangents and
 their temporaries, floats), and only where the product and ``c * v`` are read
@@ -125,7 +128,7 @@ def _doubling(product, single, body, defs):
             continue
         for i in (0, 1):
             c, v = inner.args[i], inner.args[1 - i]
-            if _power_of_two(c) and not _power_of_two(v) and \
+            if _power_of_two(c) and abs(c.value) >= 1 and not _power_of_two(v) and \
                     _unrebound([v], body, defs[id(product.args[j])], defs[id(product.target)]):
                 return product.args[1 - j], c, v
     return None
