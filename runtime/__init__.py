@@ -311,6 +311,15 @@ def sinh(x):
 to_float = float
 
 
+def zero_tangent(x):
+    """The tangent of a scalar nothing flows into, in forward mode's scalar code: 0.0
+    for a Python number (Python float arithmetic follows), else zeros of x's float
+    dtype, so that an np.float32's tangent stays np.float32."""
+    if type(x) is float or type(x) is int:
+        return 0.0
+    return zeros_grad(x)
+
+
 def python_floats(x):
     """The elements of a 1-D float64 array as a list of Python floats (``x[k]`` reads
     the same number from either), else ``x`` itself: forward mode's tangent code of a

@@ -801,7 +801,7 @@ def test_scalar_loops_run_their_tangent_code_on_python_floats():
     value, d = f(1.5, 0.5, 0.3, 20, (0.3, -0.7))
     assert value == euler_steps(1.5, 0.5, 0.3, 20) and type(d) is float
     src = f.source
-    assert "dx = 0.0" in src and "zeros_grad" not in src, src
+    assert "dx0 = runtime.zero_tangent(x0)" in src and "zeros_grad" not in src, src
     assert "da * runtime.to_float(t_1)" in src and "db * runtime.to_float(x)" in src, src
     assert "dx * b" in src  # a parameter is taken as passed
     assert_modes_agree(euler_steps, (1.5, 0.5, 0.3, 20), (0, 1))
@@ -856,3 +856,22 @@ def test_row_products_of_a_loop_are_made_before_it():
     f(batch, args[1], args[2], args[3], np.zeros((2, 4)), np.ones_like(batch))
     assert "xs_" not in f.source
     check_jvp(rnn_steps, (batch, args[1], args[2], args[3], np.zeros((2, 4))), (0,))
+
+
+def twice_y(x, y):
+    return y * 2.0
+
+
+def stacked_times_x(x, y):
+    return np.sum(np.stack([x, y]) * x)
+
+
+def test_a_scalar_tangent_nothing_flows_into_keeps_its_values_dtype():
+    from adcompiler import jvp
+    # y's tangent is zero: 0.0 for a Python float, np.float32(0) for an np.float32
+    value, tangent = jvp(twice_y)(np.float32(0.5), np.float32(2.0), 1.0)
+    assert tangent == 0.0 and np.result_type(tangent) == np.float32
+    assert jvp(twice_y)(0.5, 2.0, 1.0) == (4.0, 0.0)
+    # d/dx sum([x, y] * x) = 2x + y = 3, in float32 as the value is
+    value, tangent = jvp(stacked_times_x)(np.float32(0.5), np.float32(2.0), 1.0)
+    assert tangent == 3.0 and np.result_type(value) == np.result_type(tangent) == np.float32

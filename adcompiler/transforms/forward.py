@@ -52,7 +52,8 @@ class Forward:
     ``python_floats``, for code that is not differentiated again: scalar tangent
     arithmetic runs on Python floats, about three times as fast as on np.float64's
     (a scalar loop's tangent code is most of its time). A scalar tangent with
-    nothing flowing into it is ``0.0``; a loop over an array's elements reads its
+    nothing flowing into it is ``0.0`` for a Python number (``runtime.zero_tangent``: an
+    np.float32's is of its dtype); a loop over an array's elements reads its
     tangent's elements from a list of floats (``runtime.python_floats``); and a
     scalar of the function that may be a NumPy scalar (``numpy_scalars``) is
     read by a tangent product as ``float(v)`` (``runtime.to_float``), the same number::
@@ -198,12 +199,14 @@ class Forward:
         """The tangent of a value with none: 0.0 for a number written in the code;
         zeros of its shape for anything else (a global or closure array would
         otherwise turn ``np.stack([x, b])`` into a stack of mismatched shapes)."""
-        if isinstance(value, Const) and not isinstance(value.value, (tuple, list)) or \
-                self.python_floats and self.shape_of(value) == ():
+        if isinstance(value, Const) and not isinstance(value.value, (tuple, list)):
             return Const(0.0)
         base = value.name.split(".")[-1] if isinstance(value, (Var, Global)) else "t"
         z = Var(self.names.fresh("d" + base))
-        out.append(Op(z, "runtime.zeros_grad", [value], (), loc))
+        # a scalar's: 0.0 for a Python number, an np.float32's of its dtype
+        scalar = self.python_floats and self.shape_of(value) == ()
+        out.append(Op(z, "runtime.zero_tangent" if scalar else "runtime.zeros_grad", [value],
+                      (), loc))
         return z
 
     def _lower(self, out, loc):
