@@ -22,7 +22,7 @@ while the helper's call cost slowed loops over scalars and small arrays.
 Only Ops are rewritten; branches and loops are entered, never restructured.
 """
 from .. import rules
-from ..ir.nodes import Op, blocks
+from ..ir.nodes import Op, blocks, walk
 from .ownership import Ownership
 
 import runtime
@@ -40,6 +40,8 @@ if "runtime.index_add" not in rules.PRIMS:
 
 def accumulate_in_place(fn):
     """Rewrite index adjoint sums into consumable buffers; return whether anything changed."""
+    if not any(isinstance(s, Op) and s.prim == "runtime.unindex" for s in walk(fn.body)):
+        return False  # nothing to rewrite: no need for the ownership analysis
     owners = Ownership(fn)
     single_use_unindex = {}
     for key, op in owners.op_of.items():
