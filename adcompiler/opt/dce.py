@@ -6,8 +6,9 @@
     >>> # bt = by * (2 * t)
 
 Liveness is marked from the roots (the returned value, calls that may act on
-the world, tape pushes and pops) and iterated to a fixed point, so values that
-only feed each other around a loop die too. Branches and loops left with
+the world, tape pushes and pops), backwards, in one pass; each loop is marked
+again until its live set settles, so values that only feed each other around
+a loop die too. Branches and loops left with
 nothing live are removed whole.
 """
 from .. import rules
@@ -25,7 +26,6 @@ def _impure(op):
 class _Marker:
     def __init__(self):
         self.live = set()
-        self.loops = False  # whether a loop was met: only then can one pass miss a use
 
     def mark(self, operands):
         live = self.live
@@ -45,24 +45,39 @@ class _Marker:
         return kept
 
     def stmt(self, stmt):
+        if type(stmt) is Op:  # the common case first; a live result makes _impure moot
+            if self.is_live(stmt.target) or _impure(stmt):
+                live = self.live
+                for o in stmt.operands():  # leaves already: Op.operands opens indices
+                    if type(o) is Var:
+                        live.add(id(o))
+                return True
+            return False
         if isinstance(stmt, Return):
             self.mark(stmt.operands())
             return True
-        if isinstance(stmt, Op):
-            if _impure(stmt) or self.is_live(stmt.target):
-                self.mark(stmt.operands())
-                return True
-            return False
-        live_phis = [p for p in stmt.phis if self.is_live(p.target)]
-        for phi in live_phis:
-            self.mark(phi.inputs)
         if isinstance(stmt, If):
+            live_phis = [p for p in stmt.phis if self.is_live(p.target)]
+            for phi in live_phis:
+                self.mark(phi.inputs)
             kept = self.block(stmt.body) | self.block(stmt.orelse)
             if kept or live_phis:
                 self.mark([stmt.test])
                 return True
             return False
-        self.loops = True
+        # a loop: a use late in the body can make live what the next iteration reads
+        # early (through a phi), so the loop is marked until its live set settles;
+        # then one pass over the code around it is exact
+        while True:
+            size = len(self.live)
+            kept = self.loop(stmt)
+            if len(self.live) == size:
+                return kept
+
+    def loop(self, stmt):
+        live_phis = [p for p in stmt.phis if self.is_live(p.target)]
+        for phi in live_phis:
+            self.mark(phi.inputs)
         kept = self.block(stmt.body)
         if isinstance(stmt, While):
             kept |= self.block(stmt.header)
@@ -82,10 +97,6 @@ def eliminate_dead_code(fn):
     """Remove dead Ops, phis, branches and loops; return whether anything changed."""
     marker = _Marker()
     marker.block(fn.body)
-    size = -1
-    while marker.loops and size != len(marker.live):  # without loops, one pass is exact
-        size = len(marker.live)
-        marker.block(fn.body)
     return _sweep(fn.body, marker)
 
 
@@ -93,7 +104,7 @@ def _sweep(body, marker):
     changed = False
     kept = []
     for stmt in body:
-        if isinstance(stmt, Op) and not _impure(stmt) and not marker.is_live(stmt.target):
+        if type(stmt) is Op and not marker.is_live(stmt.target) and not _impure(stmt):
             changed = True
             continue
         if isinstance(stmt, (If, For, While)):
