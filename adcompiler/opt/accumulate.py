@@ -40,7 +40,10 @@ if "runtime.index_add" not in rules.PRIMS:
 
 def accumulate_in_place(fn):
     """Rewrite index adjoint sums into consumable buffers; return whether anything changed."""
-    if not any(isinstance(s, Op) and s.prim == "runtime.unindex" for s in walk(fn.body)):
+    ops = [s for s in walk(fn.body) if type(s) is Op]
+    unindexed = {id(op.target) for op in ops if op.prim == "runtime.unindex"}
+    if not any(op.prim == "add" and (id(op.args[0]) in unindexed or id(op.args[1]) in unindexed)
+               for op in ops):
         return False  # nothing to rewrite: no need for the ownership analysis
     owners = Ownership(fn)
     single_use_unindex = {}
