@@ -329,6 +329,8 @@ def _first_after(positions, i, end=None):
 
 
 def _rebinds(stmt):
+    if type(stmt) is Op:  # the common case: no nested statements
+        return (stmt.target.name,) if stmt.target is not None else ()
     names = set()
     for s in walk([stmt]):
         names |= {d.name for d in s.defs()}

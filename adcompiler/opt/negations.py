@@ -41,12 +41,17 @@ def _block(body, uses, backward):
     changed = False
     defs = {}  # id(var) -> position in body of the backward Op defining it
     for pos, stmt in enumerate(body):
-        if isinstance(stmt, Op) and stmt.target is not None and id(stmt.target) in backward:
-            changed |= _rewrite(stmt, pos, body, defs, uses)
+        if type(stmt) is not Op:
+            for block in blocks(stmt):
+                changed |= _block(block, uses, backward)
+        elif stmt.target is not None and id(stmt.target) in backward:
+            if stmt.prim in _REWRITTEN:
+                changed |= _rewrite(stmt, pos, body, defs, uses)
             defs[id(stmt.target)] = pos
-        for block in blocks(stmt):
-            changed |= _block(block, uses, backward)
     return changed
+
+
+_REWRITTEN = frozenset(["neg", "mul", "add", "sub"])  # the readers _rewrite folds into
 
 
 def _rewrite(op, pos, body, defs, uses):
