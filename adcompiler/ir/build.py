@@ -503,17 +503,10 @@ class Builder(Inliner, Lowerer):
     def __init__(self, parsed, resolver):
         self.parsed, self.resolver = parsed, resolver
         node = parsed.node
-        self.assigned = set()
-        for stmt in node.body:
-            for n in walk_scope(stmt):
-                if isinstance(n, gast.Name):
-                    if isinstance(n.ctx, gast.Store):
-                        self.assigned.add(n.id)
-                elif isinstance(n, gast.FunctionDef):
-                    self.assigned.add(n.name)
+        every, self.assigned = _names(node)
         # names the function reads from outside (globals, builtins) must keep
         # meaning what they mean; its own local names are free for SSA values
-        reserved = _all_names(node) - self.assigned
+        reserved = every - self.assigned
         reserved.update(_HELPER_NAMES)
         reserved.add(node.name)
         Lowerer.__init__(self, Names(reserved), [])
@@ -1102,31 +1095,28 @@ def _helper_module(name):
     return {"np": np, "math": math, "runtime": runtime}[name]
 
 
-def walk_scope(node):
-    """gast.walk that does not enter nested functions and lambdas."""
-    if isinstance(node, (gast.FunctionDef, gast.Lambda)):
-        yield node
-        return
-    todo = [node]
+def _names(fn_node):
+    """(the ids of every Name in the function ``fn_node``, nested functions and
+    lambdas included; the names its body assigns itself: stored Names and the
+    nested functions it defines, not what those functions or lambdas assign),
+    from one walk of the tree."""
+    every, assigned = set(), set()
+    body = {id(stmt) for stmt in fn_node.body}
+    # (node, whether it is in the function's own scope), its body in scope
+    todo = [(c, id(c) in body) for c in child_nodes(fn_node)]
     while todo:
-        n = todo.pop()
-        yield n
-        for child in child_nodes(n):
-            if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
-                todo.append(child)
-            elif isinstance(child, gast.FunctionDef):
-                yield child
-
-
-def _all_names(node):
-    """The ids of every Name in ``node``, nested functions included."""
-    names, todo = set(), [node]
-    while todo:
-        n = todo.pop()
-        if isinstance(n, gast.Name):
-            names.add(n.id)
-        todo.extend(child_nodes(n))
-    return names
+        n, own = todo.pop()
+        cls = type(n)
+        if cls is gast.Name:
+            every.add(n.id)
+            if own and type(n.ctx) is gast.Store:
+                assigned.add(n.id)
+        elif own and cls in (gast.FunctionDef, gast.Lambda):
+            if cls is gast.FunctionDef:
+                assigned.add(n.name)
+            own = False  # a scope of its own
+        todo.extend([(c, own) for c in child_nodes(n)])
+    return every, assigned
 
 
 def _pack(struct, leaves):
