@@ -34,7 +34,7 @@ def to_source(tree):
         text = ast.unparse(tree) + "\n"
     lines = []
     for line in text.splitlines():
-        m = _COMMENT_LINE.match(line)
+        m = _COMMENT_LINE.match(line) if COMMENT in line else None
         lines.append(f"{m.group(1)}# {m.group(3)}" if m else line)
     return "\n".join(lines) + "\n"
 
