@@ -196,9 +196,9 @@ class _Emitter:
         mentioned = {}  # id(var) -> positions of the statements that read it, nested or not
         rebound = {}    # name -> positions of the statements that rebind it
         for k, stmt in enumerate(body):
-            own = {id(o) for o in stmt.operands() if isinstance(o, Var)}
+            own = {id(o) for o in stmt.operands() if type(o) is Var}
             direct.append(own)
-            for key in own | _nested_reads(stmt):
+            for key in own if type(stmt) is Op else own | _nested_reads(stmt):
                 mentioned.setdefault(key, []).append(k)
             for name in _rebinds(stmt):
                 rebound.setdefault(name, []).append(k)

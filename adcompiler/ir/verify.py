@@ -67,6 +67,14 @@ def verify(fn):
 
 def block(body, state):
     for stmt in body:
+        if type(stmt) is Op:  # most statements: inline the check of each operand
+            visible = state.visible
+            for operand in stmt.operands():
+                if type(operand) is Var and id(operand) not in visible:
+                    state.use(operand, "Op")
+            if stmt.target is not None:
+                state.define(stmt.target)
+            continue
         for operand in stmt.operands():
             state.use(operand, type(stmt).__name__)
         if isinstance(stmt, If):
