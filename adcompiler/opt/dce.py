@@ -40,19 +40,19 @@ class _Marker:
     def block(self, body):
         """Mark what ``body`` needs; return whether anything in it is kept."""
         kept = False
+        live = self.live
         for stmt in reversed(body):  # liveness flows from uses back to definitions
-            kept |= self.stmt(stmt)
+            if type(stmt) is Op:  # the common case, inline; a live result makes _impure moot
+                if id(stmt.target) in live or _impure(stmt):
+                    for o in stmt.operands():  # leaves already: Op.operands opens indices
+                        if type(o) is Var:
+                            live.add(id(o))
+                    kept = True
+            else:
+                kept |= self.stmt(stmt)
         return kept
 
     def stmt(self, stmt):
-        if type(stmt) is Op:  # the common case first; a live result makes _impure moot
-            if self.is_live(stmt.target) or _impure(stmt):
-                live = self.live
-                for o in stmt.operands():  # leaves already: Op.operands opens indices
-                    if type(o) is Var:
-                        live.add(id(o))
-                return True
-            return False
         if isinstance(stmt, Return):
             self.mark(stmt.operands())
             return True
