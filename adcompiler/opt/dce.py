@@ -100,6 +100,10 @@ def eliminate_dead_code(fn):
     return _sweep(fn.body, marker)
 
 
+# a second run right after one finds nothing: what it removes marked nothing live
+eliminate_dead_code.idempotent = True
+
+
 def _sweep(body, marker):
     changed = False
     kept = []
