@@ -1069,12 +1069,12 @@ _AST_TWIN = {}  # gast class -> its ast class, or None when they differ
 
 
 def _copy_ast(node):
-    if isinstance(node, list):
-        return [_copy_ast(n) for n in node]
-    if not isinstance(node, gast.AST):
-        return node
+    """The ``ast`` twin of the gast node ``node``; its fields' leaves (names,
+    constants, None) are shared, not visited."""
     cls = type(node)
-    twin = twin_class(_AST_TWIN, cls, ast, _UNLIKE_AST)
+    twin = _AST_TWIN.get(cls, False)
+    if twin is False:
+        twin = twin_class(_AST_TWIN, cls, ast, _UNLIKE_AST)
     if twin is None:
         if cls is gast.Name and type(node.ctx) in (gast.Load, gast.Store, gast.Del):
             out = ast.Name(node.id, _copy_ast(node.ctx))
@@ -1082,11 +1082,23 @@ def _copy_ast(node):
                 ast.copy_location(out, node)
             return out
         raise _Unlike
-    out = twin(*[_copy_ast(getattr(node, f)) for f in cls._fields])
+    values = []
+    for f in cls._fields:
+        v = getattr(node, f)
+        if type(v) is list:
+            v = [_copy_ast(x) if isinstance(x, gast.AST) else x for x in v]
+        elif isinstance(v, gast.AST):
+            v = _copy_ast(v)
+        values.append(v)
+    out = twin(*values)
     for a in cls._attributes:  # unparse reads lineno (type comments), as gast_to_ast copies it
-        if hasattr(node, a):
-            setattr(out, a, getattr(node, a))
+        v = getattr(node, a, _NO_VALUE)
+        if v is not _NO_VALUE:
+            setattr(out, a, v)
     return out
+
+
+_NO_VALUE = object()
 
 
 def _helper_module(name):
