@@ -1037,13 +1037,27 @@ def _assigned_names(statements):
 
 
 def statement_text(node):
-    """One line of source for a statement: what generated comments name."""
+    """One line of source for a statement: what generated comments name.
+
+    A statement parsed from the user's source (``frontend.source.parse``) carries
+    the ``ast`` node it was made from, printed as it is; others (made by
+    normalize_exits, or parsed by gast itself) are converted to ``ast`` first.
+    This relies on no stage rewriting a parsed statement in place, except the
+    bodies of compound statements, which their line does not show."""
+    tree = getattr(node, "parsed_from", None)
+    convert = _to_ast if tree is None else _as_is
+    if tree is None:
+        tree = node
     if isinstance(node, (gast.If, gast.While)):
-        return f"{type(node).__name__.lower()} {ast.unparse(_to_ast(node.test))}:"
+        return f"{type(node).__name__.lower()} {ast.unparse(convert(tree.test))}:"
     if isinstance(node, gast.For):
-        target = ast.unparse(_to_ast(node.target))
-        return f"for {target} in {ast.unparse(_to_ast(node.iter))}:"
-    return ast.unparse(_to_ast(node)).splitlines()[0]
+        target = ast.unparse(convert(tree.target))
+        return f"for {target} in {ast.unparse(convert(tree.iter))}:"
+    return ast.unparse(convert(tree)).splitlines()[0]
+
+
+def _as_is(node):
+    return node
 
 
 # gast classes whose ast twin has other fields or field types: left to gast_to_ast
