@@ -8,8 +8,7 @@
 Liveness is marked from the roots (the returned value, calls that may act on
 the world, tape pushes and pops), backwards, in one pass; each loop is marked
 again until its live set settles, so values that only feed each other around
-a loop die too. Branches and loops left with
-nothing live are removed whole.
+a loop die too. Branches and loops left with nothing live are removed whole.
 """
 from .. import rules
 from ..ir.nodes import For, If, Op, Return, Var, While, all_operands, leaves
