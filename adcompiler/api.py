@@ -6,7 +6,9 @@ use, and cached; later calls run the cached generated function directly.
 import ast
 import builtins
 import collections
+import contextlib
 import functools
+import gc
 import inspect
 import itertools
 import linecache
@@ -17,7 +19,7 @@ import weakref
 import numpy as np
 
 import runtime
-from .codegen.emit import emit_function
+from .codegen.emit import emit
 from .errors import UnsupportedError
 from .frontend.checks import check_function
 from .frontend.normalize import normalize_exits
@@ -67,11 +69,11 @@ class Compiled:
     def __init__(self, ir_fn, ssa_text, namespace):
         self.ir = ir_fn
         self.ssa = ssa_text
-        self.source = emit_function(ir_fn)
+        self.source, loads = emit(ir_fn)
         filename = f"<adcompiler {ir_fn.name} #{next(_counter)}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True),
                                      filename)
-        self.function = _define(self.source, filename, ir_fn.name, namespace)
+        self.function = _define(self.source, loads, filename, ir_fn.name, namespace)
         self.namespace = namespace
 
     def callees(self):
@@ -81,7 +83,7 @@ class Compiled:
                 if isinstance(value, LazyDerivative)]
 
 
-def _define(source, filename, name, namespace):
+def _define(source, loads, filename, name, namespace):
     """The function ``name`` that ``source`` defines, with ``namespace`` as its globals.
 
     The names it reads that ``namespace`` holds itself (np, runtime, vjps of
@@ -89,27 +91,31 @@ def _define(source, filename, name, namespace):
     variables of the generated function, the cells the user's function has for
     the latter: a closure variable is read by one index, where a global of a
     dict subclass is a lookup that CPython cannot cache (about 25 ns each, a
-    tenth of the cost of a recurrence's Python loop).
+    tenth of the cost of a recurrence's Python loop). ``loads`` are the names
+    ``source`` reads (``codegen.emit``).
     """
-    tree = ast.parse(source, filename)
-    loads = {node.id for node in ast.walk(tree)
-             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    tree = ast.parse(source, filename)  # for the line and column of every node
     free = sorted(n for n in loads if dict.__contains__(namespace, n) and n != "__builtins__"
                   or n in namespace.cells)
     if not free:
         exec(compile(tree, filename, "exec"), namespace)
         return namespace[name]
     # def _closure(np, runtime, ...): <source>; return <name>  -- the source keeps its lines
+    params = [ast.arg(arg=n) for n in free]
+    result = ast.Name(id=name, ctx=ast.Load())
+    returned = ast.Return(result)
     outer = ast.FunctionDef(
         name="_closure", args=ast.arguments(
-            posonlyargs=[], args=[ast.arg(arg=n) for n in free], vararg=None, kwonlyargs=[],
+            posonlyargs=[], args=params, vararg=None, kwonlyargs=[],
             kw_defaults=[], kwarg=None, defaults=[]),
-        body=tree.body + [ast.Return(ast.Name(id=name, ctx=ast.Load()))],
-        decorator_list=[], returns=None, lineno=1, col_offset=0)
+        body=tree.body + [returned], decorator_list=[], returns=None)
     if "type_params" in ast.FunctionDef._fields:  # Python 3.12 and later
         outer.type_params = []
+    # the nodes made here are placed at line 1, as ast.fix_missing_locations would place
+    # them, without its walk over every node of the parsed source
+    for node in [outer, returned, result] + params:
+        node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = 1, 0, 1, 0
     module = ast.Module(body=[outer], type_ignores=[])
-    ast.fix_missing_locations(module)
     scope = {}
     exec(compile(module, filename, "exec"), namespace, scope)
     made = scope["_closure"](*[None] * len(free))
@@ -176,6 +182,33 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
         if len(alike) >= MAX_SPECIALIZATIONS:
             return compile_derivative(fn, kind, wrt, optimize, structures, _general(shapes),
                                       counting, tangent_wrt)
+    with _collection_paused():
+        compiled = _compile(fn, kind, wrt, optimize, structures, shapes, counting,
+                            tangent_wrt)
+    per_fn[key] = compiled
+    return compiled
+
+
+@contextlib.contextmanager
+def _collection_paused():
+    """Python's cyclic garbage collector off while compiling (as it was, after).
+
+    A compile makes many small objects that live until it ends (gast and ast
+    nodes, IR), and the collector, triggered by their count, traverses all
+    of them again and again: for a function of 1000 statements that was a
+    fifth of the compile, and grew faster than the function. Cycles made
+    meanwhile wait for the next collection."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _compile(fn, kind, wrt, optimize, structures, shapes, counting, tangent_wrt):
+    """``compile_derivative``'s work, when its cache does not have the derivative."""
     if structures is not None:
         wrt = leaf_positions(structures, wrt)
     work = primal_ssa(fn, structures)
@@ -217,9 +250,7 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
     # wrong gradient); the stages before it only in the tests
     checks.verify(ir_fn)
     checks.verify_names(ir_fn)
-    compiled = Compiled(ir_fn, ssa_text, _Namespace(fn, work.extra_globals))
-    per_fn[key] = compiled
-    return compiled
+    return Compiled(ir_fn, ssa_text, _Namespace(fn, work.extra_globals))
 
 
 # one call of a derivative: its flattened arguments and what it is compiled for

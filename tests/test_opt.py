@@ -17,9 +17,11 @@ from adcompiler.ir.nodes import Const, For, Function, Index, Names, Op, Phi, Ret
 from adcompiler.ir.verify import verify
 from adcompiler.opt import PIPELINE, optimize
 from adcompiler.opt.accumulate import accumulate_in_place
+from adcompiler.opt.dce import eliminate_dead_code
 from adcompiler.opt.negations import fold_negations
 from adcompiler.opt.scales import fold_scales
 from helpers import assert_grad_matches_fd
+from random_programs import forget, load, programs
 from adcompiler.opt.ownership import Ownership
 
 
@@ -179,6 +181,22 @@ def test_optimize_runs_to_a_fixed_point_and_keeps_ssa():
     optimize(fn)
     verify(fn)
     assert not any(bool(p(fn)) for p in PIPELINE)
+
+
+@settings(max_examples=20, deadline=None)
+@given(source=programs())
+def test_dead_code_elimination_is_idempotent(source):
+    # optimize() passes over it when only its own last run changed anything
+    assert eliminate_dead_code.idempotent
+    f, filename = load(source)
+    try:
+        for optimized in (False, True):
+            fn = grad(f, wrt=(0, 1), optimize=optimized).compiled.ir
+            eliminate_dead_code(fn)
+            assert not eliminate_dead_code(fn)
+            verify(fn)
+    finally:
+        forget(filename)
 
 
 # ---- the runtime helper the pass calls ----------------------------------------------------------

@@ -34,13 +34,20 @@ def to_source(tree):
         text = ast.unparse(tree) + "\n"
     lines = []
     for line in text.splitlines():
-        m = _COMMENT_LINE.match(line)
+        m = _COMMENT_LINE.match(line) if COMMENT in line else None
         lines.append(f"{m.group(1)}# {m.group(3)}" if m else line)
     return "\n".join(lines) + "\n"
 
 
 def emit_function(fn, inline=True):
     """The text of a ``def`` for an IR function."""
+    return emit(fn, inline)[0]
+
+
+def emit(fn, inline=True):
+    """The text of a ``def`` for an IR function, and the names that text reads
+    (loads of a bare name: locals, globals and builtins), which ``api`` would
+    otherwise find by parsing the text again and walking every node."""
     uses = read_counts(fn.body)
     emitter = _Emitter(uses, inline)
     args = ast.arguments(args=[ast.arg(p.name, None, None) for p in fn.params],
@@ -50,26 +57,58 @@ def emit_function(fn, inline=True):
     node = ast.FunctionDef(name=fn.name, args=args, body=body or [ast.Pass()],
                            decorator_list=[], returns=None, type_comment=None,
                            **_FUNCTION_FIELDS)
-    return to_source(ast.Module(body=[node], type_ignores=[]))
+    return to_source(ast.Module(body=[node], type_ignores=[])), emitter.loads
 
 
 class _Emitter:
     def __init__(self, uses, inline):
         self.uses, self.inline = uses, inline
         self.pending = {}  # id(var) -> (expression, names it reads) awaiting its one use
+        # every name the code reads (each ast.Name load is made by load()); a name
+        # read only by an If with nothing left in its arms, which prints nothing, stays
+        self.loads = set()
+
+    def load(self, name):
+        self.loads.add(name)
+        return ast.Name(name, _LOAD)
+
+    def dotted(self, path):
+        parts = path.split(".")
+        node = self.load(parts[0])
+        for p in parts[1:]:
+            node = ast.Attribute(node, p, _LOAD)
+        return node
+
+    def constant(self, value):
+        """A Python constant as an expression: -1 as ``-1``, inf as ``float('inf')``."""
+        if isinstance(value, tuple):
+            return ast.Tuple([self.constant(v) for v in value], _LOAD)
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            return ast.Call(self.load("float"), [ast.Constant(repr(value), None)], [])
+        if isinstance(value, (type, np.dtype)):
+            return self.dotted(getattr(value, "__name__", str(value)))
+        if value is Ellipsis:
+            return ast.Constant(Ellipsis, None)
+        if isinstance(value, np.ndarray):
+            raise TypeError("an array constant cannot be printed")
+        if isinstance(value, float) and value < 0 or isinstance(value, int) and value < 0:
+            return ast.UnaryOp(ast.USub(), ast.Constant(-value, None))
+        return ast.Constant(value, None)
 
     # -- operands -----------------------------------------------------------------
     def operand(self, o):
         if isinstance(o, Var):
             if id(o) in self.pending:
                 return self.pending.pop(id(o))[0]
-            return ast.Name(o.name, _LOAD)
+            return self.load(o.name)
         if isinstance(o, Const):
-            return _constant(o.value)
+            return self.constant(o.value)
         if isinstance(o, Global):
-            return _dotted(o.name)
+            return self.dotted(o.name)
         if isinstance(o, Index):
-            return ast.Subscript(_dotted("np.s_"), self.index(o), _LOAD)
+            return ast.Subscript(self.dotted("np.s_"), self.index(o), _LOAD)
         raise TypeError(f"cannot emit operand {o!r}")
 
     def index(self, index):
@@ -121,7 +160,7 @@ class _Emitter:
                 args, kwargs = self.call_args(op.args, op.kwargs)
             else:
                 args, kwargs = self.bound_args(prim, op.args)
-            return ast.Call(_dotted(prim.emit[1]), args, kwargs)
+            return ast.Call(self.dotted(prim.emit[1]), args, kwargs)
         raise TypeError(f"cannot emit {prim.key}")
 
     def call_args(self, args, kwargs):
@@ -157,9 +196,9 @@ class _Emitter:
         mentioned = {}  # id(var) -> positions of the statements that read it, nested or not
         rebound = {}    # name -> positions of the statements that rebind it
         for k, stmt in enumerate(body):
-            own = {id(o) for o in stmt.operands() if isinstance(o, Var)}
+            own = {id(o) for o in stmt.operands() if type(o) is Var}
             direct.append(own)
-            for key in own | _nested_reads(stmt):
+            for key in own if type(stmt) is Op else own | _nested_reads(stmt):
                 mentioned.setdefault(key, []).append(k)
             for name in _rebinds(stmt):
                 rebound.setdefault(name, []).append(k)
@@ -250,7 +289,7 @@ class _Emitter:
             iterable = self.operand(stmt.iter)
             if stmt.counter is not None:
                 target = ast.Tuple([ast.Name(stmt.counter.name, _STORE), target], _STORE)
-                iterable = ast.Call(ast.Name("enumerate", _LOAD), [iterable], [])
+                iterable = ast.Call(self.load("enumerate"), [iterable], [])
             body = self.block(stmt.body, [(p.target, p.inputs[1]) for p in stmt.phis], stmt.exit)
             return pre + [ast.For(target, iterable, body or [ast.Pass()], [], None)]
         if isinstance(stmt, While):
@@ -290,6 +329,8 @@ def _first_after(positions, i, end=None):
 
 
 def _rebinds(stmt):
+    if type(stmt) is Op:  # the common case: no nested statements
+        return (stmt.target.name,) if stmt.target is not None else ()
     names = set()
     for s in walk([stmt]):
         names |= {d.name for d in s.defs()}
@@ -316,29 +357,3 @@ def _operator(cls):
 
 def _comment(text):
     return ast.Expr(ast.Constant(COMMENT + text, None))
-
-
-def _dotted(path):
-    parts = path.split(".")
-    node = ast.Name(parts[0], _LOAD)
-    for p in parts[1:]:
-        node = ast.Attribute(node, p, _LOAD)
-    return node
-
-
-def _constant(value):
-    if isinstance(value, tuple):
-        return ast.Tuple([_constant(v) for v in value], _LOAD)
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return ast.Call(ast.Name("float", _LOAD), [ast.Constant(repr(value), None)], [])
-    if isinstance(value, (type, np.dtype)):
-        return _dotted(getattr(value, "__name__", str(value)))
-    if value is Ellipsis:
-        return ast.Constant(Ellipsis, None)
-    if isinstance(value, np.ndarray):
-        raise TypeError("an array constant cannot be printed")
-    if isinstance(value, float) and value < 0 or isinstance(value, int) and value < 0:
-        return ast.UnaryOp(ast.USub(), ast.Constant(-value, None))
-    return ast.Constant(value, None)

@@ -55,11 +55,30 @@ def check_function(parsed):
         _check(parsed, stmt, in_loop=False)
 
 
+def _kind(cls):
+    """What ``_check`` asks of a node of class ``cls``: whether it is refused, and
+    whether it is an AugAssign, Assign, For or While (these need a closer look).
+    The same for every node of a class, so worked out once per class."""
+    kind = _KINDS.get(cls)
+    if kind is None:
+        refused = issubclass(cls, gast.stmt) and not issubclass(cls, STATEMENTS) or \
+            issubclass(cls, gast.expr) and not issubclass(cls, EXPRESSIONS)
+        kind = _KINDS[cls] = (refused, issubclass(cls, (gast.AugAssign, gast.Assign, gast.For,
+                                                        gast.While)))
+    return kind
+
+
+_KINDS = {}
+
+
 def _check(parsed, node, in_loop):
-    if isinstance(node, gast.stmt) and not isinstance(node, STATEMENTS):
+    refused, special = _kind(type(node))
+    if refused:
         _reject(parsed, node)
-    if isinstance(node, gast.expr) and not isinstance(node, EXPRESSIONS):
-        _reject(parsed, node)
+    if not special:  # most nodes: only their children to check
+        for child in child_nodes(node):
+            _check(parsed, child, in_loop)
+        return
     if isinstance(node, gast.AugAssign) and not isinstance(node.target, (gast.Name,
                                                                        gast.Subscript)):
         raise UnsupportedError("augmented assignment to an element or attribute is not supported "

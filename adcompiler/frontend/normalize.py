@@ -57,15 +57,19 @@ def _scope(node):
 
 def _exits(body):
     """(whether ``body`` returns before its last statement, whether it has a
-    ``break`` or ``continue``), from one walk."""
+    ``break`` or ``continue``), from one walk over its statements: an expression
+    holds none (a lambda's body is an expression), so the walk skips them."""
     early = loop_exit = False
     last = body[-1] if body else None
-    for stmt in body:
-        for node in _scope(stmt):
-            if isinstance(node, gast.Return):
-                early = early or node is not last
-            elif isinstance(node, (gast.Break, gast.Continue)):
-                loop_exit = True
+    todo = list(body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, gast.Return):
+            early = early or node is not last
+        elif isinstance(node, (gast.Break, gast.Continue)):
+            loop_exit = True
+        todo.extend([c for c in child_nodes(node)
+                     if not isinstance(c, (gast.expr, gast.FunctionDef))])
     return early, loop_exit
 
 

@@ -81,6 +81,8 @@ def _to_gast(node):
     for a in _POSITION:
         if a in cls._attributes and hasattr(node, a):
             setattr(out, a, getattr(node, a))
+    if isinstance(node, ast.stmt):
+        out.parsed_from = node  # what ir.build.statement_text prints: no conversion back
     return out
 
 

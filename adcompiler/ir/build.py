@@ -503,17 +503,10 @@ class Builder(Inliner, Lowerer):
     def __init__(self, parsed, resolver):
         self.parsed, self.resolver = parsed, resolver
         node = parsed.node
-        self.assigned = set()
-        for stmt in node.body:
-            for n in walk_scope(stmt):
-                if isinstance(n, gast.Name):
-                    if isinstance(n.ctx, gast.Store):
-                        self.assigned.add(n.id)
-                elif isinstance(n, gast.FunctionDef):
-                    self.assigned.add(n.name)
+        every, self.assigned = _names(node)
         # names the function reads from outside (globals, builtins) must keep
         # meaning what they mean; its own local names are free for SSA values
-        reserved = _all_names(node) - self.assigned
+        reserved = every - self.assigned
         reserved.update(_HELPER_NAMES)
         reserved.add(node.name)
         Lowerer.__init__(self, Names(reserved), [])
@@ -1044,13 +1037,27 @@ def _assigned_names(statements):
 
 
 def statement_text(node):
-    """One line of source for a statement: what generated comments name."""
+    """One line of source for a statement: what generated comments name.
+
+    A statement parsed from the user's source (``frontend.source.parse``) carries
+    the ``ast`` node it was made from, printed as it is; others (made by
+    normalize_exits, or parsed by gast itself) are converted to ``ast`` first.
+    This relies on no stage rewriting a parsed statement in place, except the
+    bodies of compound statements, which their line does not show."""
+    tree = getattr(node, "parsed_from", None)
+    convert = _to_ast if tree is None else _as_is
+    if tree is None:
+        tree = node
     if isinstance(node, (gast.If, gast.While)):
-        return f"{type(node).__name__.lower()} {ast.unparse(_to_ast(node.test))}:"
+        return f"{type(node).__name__.lower()} {ast.unparse(convert(tree.test))}:"
     if isinstance(node, gast.For):
-        target = ast.unparse(_to_ast(node.target))
-        return f"for {target} in {ast.unparse(_to_ast(node.iter))}:"
-    return ast.unparse(_to_ast(node)).splitlines()[0]
+        target = ast.unparse(convert(tree.target))
+        return f"for {target} in {ast.unparse(convert(tree.iter))}:"
+    return ast.unparse(convert(tree)).splitlines()[0]
+
+
+def _as_is(node):
+    return node
 
 
 # gast classes whose ast twin has other fields or field types: left to gast_to_ast
@@ -1076,12 +1083,12 @@ _AST_TWIN = {}  # gast class -> its ast class, or None when they differ
 
 
 def _copy_ast(node):
-    if isinstance(node, list):
-        return [_copy_ast(n) for n in node]
-    if not isinstance(node, gast.AST):
-        return node
+    """The ``ast`` twin of the gast node ``node``; its fields' leaves (names,
+    constants, None) are shared, not visited."""
     cls = type(node)
-    twin = twin_class(_AST_TWIN, cls, ast, _UNLIKE_AST)
+    twin = _AST_TWIN.get(cls, False)
+    if twin is False:
+        twin = twin_class(_AST_TWIN, cls, ast, _UNLIKE_AST)
     if twin is None:
         if cls is gast.Name and type(node.ctx) in (gast.Load, gast.Store, gast.Del):
             out = ast.Name(node.id, _copy_ast(node.ctx))
@@ -1089,11 +1096,23 @@ def _copy_ast(node):
                 ast.copy_location(out, node)
             return out
         raise _Unlike
-    out = twin(*[_copy_ast(getattr(node, f)) for f in cls._fields])
+    values = []
+    for f in cls._fields:
+        v = getattr(node, f)
+        if type(v) is list:
+            v = [_copy_ast(x) if isinstance(x, gast.AST) else x for x in v]
+        elif isinstance(v, gast.AST):
+            v = _copy_ast(v)
+        values.append(v)
+    out = twin(*values)
     for a in cls._attributes:  # unparse reads lineno (type comments), as gast_to_ast copies it
-        if hasattr(node, a):
-            setattr(out, a, getattr(node, a))
+        v = getattr(node, a, _NO_VALUE)
+        if v is not _NO_VALUE:
+            setattr(out, a, v)
     return out
+
+
+_NO_VALUE = object()
 
 
 def _helper_module(name):
@@ -1102,31 +1121,28 @@ def _helper_module(name):
     return {"np": np, "math": math, "runtime": runtime}[name]
 
 
-def walk_scope(node):
-    """gast.walk that does not enter nested functions and lambdas."""
-    if isinstance(node, (gast.FunctionDef, gast.Lambda)):
-        yield node
-        return
-    todo = [node]
+def _names(fn_node):
+    """(the ids of every Name in the function ``fn_node``, nested functions and
+    lambdas included; the names its body assigns itself: stored Names and the
+    nested functions it defines, not what those functions or lambdas assign),
+    from one walk of the tree."""
+    every, assigned = set(), set()
+    body = {id(stmt) for stmt in fn_node.body}
+    # (node, whether it is in the function's own scope), its body in scope
+    todo = [(c, id(c) in body) for c in child_nodes(fn_node)]
     while todo:
-        n = todo.pop()
-        yield n
-        for child in child_nodes(n):
-            if not isinstance(child, (gast.FunctionDef, gast.Lambda)):
-                todo.append(child)
-            elif isinstance(child, gast.FunctionDef):
-                yield child
-
-
-def _all_names(node):
-    """The ids of every Name in ``node``, nested functions included."""
-    names, todo = set(), [node]
-    while todo:
-        n = todo.pop()
-        if isinstance(n, gast.Name):
-            names.add(n.id)
-        todo.extend(child_nodes(n))
-    return names
+        n, own = todo.pop()
+        cls = type(n)
+        if cls is gast.Name:
+            every.add(n.id)
+            if own and type(n.ctx) is gast.Store:
+                assigned.add(n.id)
+        elif own and cls in (gast.FunctionDef, gast.Lambda):
+            if cls is gast.FunctionDef:
+                assigned.add(n.name)
+            own = False  # a scope of its own
+        todo.extend([(c, own) for c in child_nodes(n)])
+    return every, assigned
 
 
 def _pack(struct, leaves):

@@ -270,8 +270,9 @@ def walk(body):
     """Every statement in ``body``, nested ones included, in program order."""
     for stmt in body:
         yield stmt
-        for block in blocks(stmt):
-            yield from walk(block)
+        if type(stmt) is not Op:  # most statements: no nested blocks to ask for
+            for block in blocks(stmt):
+                yield from walk(block)
 
 
 def blocks(stmt):
@@ -300,10 +301,12 @@ def read_counts(body):
     """How many times each Var (by id) is read in ``body``, nested blocks, phis and
     loop ends included."""
     counts = {}
+    get = counts.get
     for stmt in walk(body):
-        for o in all_operands(stmt):
-            if isinstance(o, Var):
-                counts[id(o)] = counts.get(id(o), 0) + 1
+        # an Op's operands are leaves already (Op.operands opens Index and Slice)
+        for o in stmt.operands() if type(stmt) is Op else all_operands(stmt):
+            if type(o) is Var:
+                counts[id(o)] = get(id(o), 0) + 1
     return counts
 
 

@@ -15,9 +15,18 @@ def optimize(fn, final=False):
     """Run the pipeline until no pass changes anything; with ``final``, the code
     will not be differentiated again, and FINAL's passes run too."""
     passes = PIPELINE + FINAL if final else PIPELINE
-    # round and round the list, until every pass has run once since the last change
-    unchanged, k = 0, 0
-    while unchanged < len(passes):
-        unchanged = 0 if passes[k % len(passes)](fn) else unchanged + 1
+    # round and round the list, until every pass has run once since the last change.
+    # A pass is passed over when it would find nothing: nothing changed since its last
+    # run, or only that run did and the pass is idempotent (a second run right after
+    # changes nothing; dead-code elimination is the one that says so).
+    stale = [True] * len(passes)  # per pass: whether something changed since it ran
+    k = 0
+    while any(stale):
+        i = k % len(passes)
+        if stale[i]:
+            stale[i] = False
+            if passes[i](fn):
+                stale = [True] * len(passes)
+                stale[i] = not getattr(passes[i], "idempotent", False)
         k += 1
     return fn

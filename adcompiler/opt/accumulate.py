@@ -22,7 +22,7 @@ while the helper's call cost slowed loops over scalars and small arrays.
 Only Ops are rewritten; branches and loops are entered, never restructured.
 """
 from .. import rules
-from ..ir.nodes import Op, blocks
+from ..ir.nodes import Op, blocks, walk
 from .ownership import Ownership
 
 import runtime
@@ -40,6 +40,11 @@ if "runtime.index_add" not in rules.PRIMS:
 
 def accumulate_in_place(fn):
     """Rewrite index adjoint sums into consumable buffers; return whether anything changed."""
+    ops = [s for s in walk(fn.body) if type(s) is Op]
+    unindexed = {id(op.target) for op in ops if op.prim == "runtime.unindex"}
+    if not any(op.prim == "add" and (id(op.args[0]) in unindexed or id(op.args[1]) in unindexed)
+               for op in ops):
+        return False  # nothing to rewrite: no need for the ownership analysis
     owners = Ownership(fn)
     single_use_unindex = {}
     for key, op in owners.op_of.items():

@@ -6,9 +6,9 @@
     >>> # bt = by * (2 * t)
 
 Liveness is marked from the roots (the returned value, calls that may act on
-the world, tape pushes and pops) and iterated to a fixed point, so values that
-only feed each other around a loop die too. Branches and loops left with
-nothing live are removed whole.
+the world, tape pushes and pops), backwards, in one pass; each loop is marked
+again until its live set settles, so values that only feed each other around
+a loop die too. Branches and loops left with nothing live are removed whole.
 """
 from .. import rules
 from ..ir.nodes import For, If, Op, Return, Var, While, all_operands, leaves
@@ -25,7 +25,6 @@ def _impure(op):
 class _Marker:
     def __init__(self):
         self.live = set()
-        self.loops = False  # whether a loop was met: only then can one pass miss a use
 
     def mark(self, operands):
         live = self.live
@@ -40,29 +39,44 @@ class _Marker:
     def block(self, body):
         """Mark what ``body`` needs; return whether anything in it is kept."""
         kept = False
+        live = self.live
         for stmt in reversed(body):  # liveness flows from uses back to definitions
-            kept |= self.stmt(stmt)
+            if type(stmt) is Op:  # the common case, inline; a live result makes _impure moot
+                if id(stmt.target) in live or _impure(stmt):
+                    for o in stmt.operands():  # leaves already: Op.operands opens indices
+                        if type(o) is Var:
+                            live.add(id(o))
+                    kept = True
+            else:
+                kept |= self.stmt(stmt)
         return kept
 
     def stmt(self, stmt):
         if isinstance(stmt, Return):
             self.mark(stmt.operands())
             return True
-        if isinstance(stmt, Op):
-            if _impure(stmt) or self.is_live(stmt.target):
-                self.mark(stmt.operands())
-                return True
-            return False
-        live_phis = [p for p in stmt.phis if self.is_live(p.target)]
-        for phi in live_phis:
-            self.mark(phi.inputs)
         if isinstance(stmt, If):
+            live_phis = [p for p in stmt.phis if self.is_live(p.target)]
+            for phi in live_phis:
+                self.mark(phi.inputs)
             kept = self.block(stmt.body) | self.block(stmt.orelse)
             if kept or live_phis:
                 self.mark([stmt.test])
                 return True
             return False
-        self.loops = True
+        # a loop: a use late in the body can make live what the next iteration reads
+        # early (through a phi), so the loop is marked until its live set settles;
+        # then one pass over the code around it is exact
+        while True:
+            size = len(self.live)
+            kept = self.loop(stmt)
+            if len(self.live) == size:
+                return kept
+
+    def loop(self, stmt):
+        live_phis = [p for p in stmt.phis if self.is_live(p.target)]
+        for phi in live_phis:
+            self.mark(phi.inputs)
         kept = self.block(stmt.body)
         if isinstance(stmt, While):
             kept |= self.block(stmt.header)
@@ -82,18 +96,18 @@ def eliminate_dead_code(fn):
     """Remove dead Ops, phis, branches and loops; return whether anything changed."""
     marker = _Marker()
     marker.block(fn.body)
-    size = -1
-    while marker.loops and size != len(marker.live):  # without loops, one pass is exact
-        size = len(marker.live)
-        marker.block(fn.body)
     return _sweep(fn.body, marker)
+
+
+# a second run right after one finds nothing: what it removes marked nothing live
+eliminate_dead_code.idempotent = True
 
 
 def _sweep(body, marker):
     changed = False
     kept = []
     for stmt in body:
-        if isinstance(stmt, Op) and not _impure(stmt) and not marker.is_live(stmt.target):
+        if type(stmt) is Op and not marker.is_live(stmt.target) and not _impure(stmt):
             changed = True
             continue
         if isinstance(stmt, (If, For, While)):

@@ -44,12 +44,27 @@ def _block(body, uses, backward):
     changed = False
     defs = {}  # id(var) -> position in body of the backward Op defining it
     for pos, stmt in enumerate(body):
-        if isinstance(stmt, Op) and stmt.target is not None and id(stmt.target) in backward:
-            changed |= _rewrite(stmt, pos, body, defs, uses)
+        if type(stmt) is not Op:
+            for block in blocks(stmt):
+                changed |= _block(block, uses, backward)
+        elif stmt.target is not None and id(stmt.target) in backward:
+            if stmt.prim in _REWRITTEN and _reads_a_fold(stmt, body, defs, uses):
+                changed |= _rewrite(stmt, pos, body, defs, uses)
             defs[id(stmt.target)] = pos
-        for block in blocks(stmt):
-            changed |= _block(block, uses, backward)
     return changed
+
+
+_REWRITTEN = frozenset(["neg", "mul", "add", "sub"])  # the readers _rewrite folds into
+
+
+def _reads_a_fold(op, body, defs, uses):
+    """Whether ``op`` is the only reader of a negation or product of this block:
+    each rewrite of ``_rewrite`` needs one, so most Ops are passed over here."""
+    for o in op.args:
+        if type(o) is Var and uses.get(id(o)) == 1 and id(o) in defs and \
+                body[defs[id(o)]].prim in ("neg", "mul"):
+            return True
+    return False
 
 
 def _rewrite(op, pos, body, defs, uses):
