@@ -45,8 +45,10 @@ class Calls:
         def compiled(kind, count=False):
             return compile_derivative(fn, kind, self.wrt, True, None, shapes,
                                       counting=count).function
-        self.jvp_fn, self.grad_fn = compiled("jvp"), compiled("grad_only")
-        self.counted = {k: compiled(k, True) for k in ("primal", "jvp", "grad_only")}
+        # the gradient as grad() makes it: kind "grad", with the passes for code that is
+        # not differentiated again (grad_only's, for hessians, has not them)
+        self.jvp_fn, self.grad_fn = compiled("jvp"), compiled("grad")
+        self.counted = {k: compiled(k, True) for k in ("primal", "jvp", "grad")}
 
     def f(self):
         return self.fn(*self.args)
@@ -55,7 +57,7 @@ class Calls:
         return self.jvp_fn(*self.args, *self.tangents)
 
     def reverse(self):
-        return self.grad_fn(*self.args)
+        return self.grad_fn(*self.args)[1]
 
     def call(self, method):
         return getattr(self, method)
@@ -72,7 +74,7 @@ class Calls:
 
     def ops(self):
         out = {}
-        for kind, extra in (("primal", ()), ("jvp", self.tangents), ("grad_only", ())):
+        for kind, extra in (("primal", ()), ("jvp", self.tangents), ("grad", ())):
             with counting() as c:
                 self.counted[kind](*self.args, *extra)
             out[kind] = c.ops
@@ -94,10 +96,16 @@ def cases():
 
 
 def measure(calls, repeats, clock):
-    samples = experiments.time_methods(calls, ["f", "jvp", "reverse"], repeats, 2e-3, clock)
-    ratio = {m: statistics.median(a / b for a, b in zip(samples[m], samples["f"]))
-             for m in ("jvp", "reverse")}
-    return statistics.median(samples["f"]), ratio
+    """f's median time and the jvp's and gradient's ratios to it. Each is timed in
+    rounds of its own with f: a gradient frees more memory at its return than a jvp,
+    which glibc may give back to the system, and the calls after it would pay the
+    fresh pages (docs/performance.md, Fresh memory)."""
+    ratio, f_times = {}, []
+    for method in ("jvp", "reverse"):
+        samples = experiments.time_methods(calls, ["f", method], repeats, 2e-3, clock)
+        ratio[method] = statistics.median(a / b for a, b in zip(samples[method], samples["f"]))
+        f_times += samples["f"]
+    return statistics.median(f_times), ratio
 
 
 def main(argv=None):
@@ -124,7 +132,7 @@ def main(argv=None):
         rows.append(ratio["jvp"])
         print(f"{calls.name:<22} {experiments._seconds(f_time):>10} {ratio['jvp']:>8.2f} "
               f"{ops['jvp'] / ops['primal']:>6.2f}   {ratio['reverse']:>8.2f} "
-              f"{ops['grad_only'] / ops['primal']:>6.2f}")
+              f"{ops['grad'] / ops['primal']:>6.2f}")
     geo = float(np.exp(np.mean(np.log(rows))))
     print("-" * len(header))
     print(f"jvp / f: geometric mean {geo:.2f}, median {statistics.median(rows):.2f}, "
