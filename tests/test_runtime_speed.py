@@ -250,3 +250,23 @@ def test_a_derivative_that_divides_by_zero_is_inf_on_python_floats_as_on_arrays(
         for x in (1.0, np.float64(1.0), np.array([1.0])):
             assert np.all(np.isinf(grad(f)(x) if np.ndim(x) == 0 else jvp(f)(x, np.ones(1))[1]))
             assert np.all(np.isinf(jvp(f)(x, np.ones_like(x))[1]))
+
+
+# ---- unindex and index_add with slices of float64 arrays: the fast path --------------------
+@pytest.mark.parametrize("index", [np.s_[:-1], np.s_[1:], np.s_[::2], np.s_[1:, :2],
+                                   np.s_[:, ::-1], np.s_[2:1]])
+def test_sliced_unindex_and_index_add_give_the_general_paths_values(index):
+    x = np.arange(12.0).reshape(4, 3) if isinstance(index, tuple) else np.arange(7.0)
+    g = np.resize([np.nan, -0.0, np.inf, 2.5, -1e300, 1.0], np.shape(x[index]))
+    want = np.zeros(x.shape)
+    want[index] = g  # unindex's definition: g at index in zeros of x's shape
+    got = runtime.unindex(g, x, index)
+    assert got.dtype == np.float64 and not np.shares_memory(got, g)
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+    acc = np.ones(x.shape)
+    np.testing.assert_array_equal(runtime.index_add(acc, g, x, index), 1.0 + want)
+    # float32 values keep the general path: their sum's dtype is asked
+    with np.errstate(over="ignore"):  # -1e300 is -inf in float32
+        g32 = g.astype(np.float32)
+    assert runtime.unindex(g32, x.astype(np.float32), index).dtype == np.float32
