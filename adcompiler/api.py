@@ -215,9 +215,9 @@ def _compile(fn, kind, wrt, optimize, structures, shapes, counting, tangent_wrt)
     ssa_text = print_function(work)  # now: the transforms rewrite `work` in place
     if kind == "primal":
         ir_fn = work
-    elif kind == "jvp":
+    elif kind in ("jvp", "jvp_numpy"):  # jvp_numpy: without Python float tangent arithmetic
         ir_fn = Forward(work, wrt, name=f"jvp_{work.name}", shapes=shapes,
-                        python_floats=True).run()  # not differentiated again
+                        python_floats=kind == "jvp").run()  # not differentiated again
     elif kind == "jvp_only":  # the tangent alone, tangents 1.0 unless given: d/dx again
         ir_fn = Forward(work, wrt, name=f"d_{work.name}", return_value=False, shapes=shapes,
                         tangent_default=1.0).run()
@@ -428,7 +428,14 @@ class _ValueAndGrad(_Derivative):
     def value_and_grad(self, *args, **kwargs):
         args = self._args(args, kwargs)
         call = self._flat(args)
-        value, grads = self._compiled_for(call).function(*call.args)
+        function = self._compiled_for(call).function
+        try:
+            value, grads = function(*call.args)
+        except ZeroDivisionError:
+            # the backward sweep's arithmetic on Python floats (the seed 1.0 and what it
+            # meets) raises where NumPy's gives inf or nan: again, seeded with an
+            # np.float64 (docs/derivatives.md)
+            value, grads = function(*call.args, np.float64(1.0))
         if type(value) is not np.float64 and np.ndim(value) != 0:
             raise ValueError(
                 f"grad needs {self.fn.__name__} to return a scalar, but it returned shape "

@@ -41,7 +41,13 @@ class JvpFunction(_Derivative):
                                  "like the argument")
             else:
                 leaves.extend(_tangent(tl, xl) for tl, xl in zip(flatten(t), flatten(args[i])))
-        return self._compiled_for(call).function(*call.args, *leaves)
+        try:
+            return self._compiled_for(call).function(*call.args, *leaves)
+        except ZeroDivisionError:
+            # tangent arithmetic on Python floats raises where NumPy's gives inf or
+            # nan: the call again, with tangents on NumPy scalars (docs/derivatives.md)
+            leaves = [np.float64(t) if type(t) is float else t for t in leaves]
+            return self._compiled_for(call, "jvp_numpy").function(*call.args, *leaves)
 
 
 def _tangent(t, x):

@@ -270,3 +270,42 @@ def test_sliced_unindex_and_index_add_give_the_general_paths_values(index):
     with np.errstate(over="ignore"):  # -1e300 is -inf in float32
         g32 = g.astype(np.float32)
     assert runtime.unindex(g32, x.astype(np.float32), index).dtype == np.float32
+
+
+# ---- Python float arithmetic in derivative code: a division by zero gives NumPy's inf or nan ---
+def sine_over(a, y):
+    return np.sin(a) / y  # np.float64 / 0.0: f is inf, with NumPy's warning
+
+
+def sum_over(x, y):
+    s = 0.0
+    for v in x:
+        s = s + v / y
+    return s
+
+
+def ratio(a, y):
+    return a / y  # Python float / 0.0: f itself raises
+
+
+def log_of(x):
+    return np.log(x)
+
+
+def test_a_division_by_a_python_zero_in_derivative_code_gives_numpys_inf_or_nan():
+    from adcompiler import grad, jvp, value_and_grad
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # d/da sin(a)/y = cos(a)/y, d/dy = -sin(a)/y**2: inf and -inf at y = 0, a = 1
+        assert grad(sine_over, wrt=(0, 1))(1.0, 0.0) == (np.inf, -np.inf)
+        assert value_and_grad(sine_over, wrt=(0, 1))(1.0, 0.0) == (np.inf, (np.inf, -np.inf))
+        assert grad(log_of)(0.0) == np.inf
+        # along (1, 0): inf + (-inf) * 0, nan, as NumPy's arithmetic gives it
+        value, tangent = jvp(sine_over, wrt=(0, 1))(1.0, 0.0, (1.0, 0.0))
+        assert value == np.inf and np.isnan(tangent)
+        assert grad(sine_over, wrt=0, mode="forward")(1.0, 0.0) == np.inf
+        value, tangent = jvp(sum_over, wrt=(0, 1))(np.array([1.0, 2.0]), 0.0, (np.ones(2), 0.0))
+        assert value == np.inf and np.isnan(tangent)
+    # where f raises, its derivatives raise as it does
+    for derivative in (grad(ratio), lambda a, y: jvp(ratio)(a, y, 1.0)):
+        with pytest.raises(ZeroDivisionError):
+            derivative(1.0, 0.0)
