@@ -52,6 +52,12 @@ def softplus_rows(x):
     return np.log(1 + np.exp(x)).sum(axis=1)
 
 
+def logistic_map(x, r, steps):
+    for i in range(steps):
+        x = r * x * (1 - x)  # the tape keeps x; r * x and 1 - x are redone going back
+    return x
+
+
 # name -> (function, derivative maker, wrt)
 CASES = {
     "grad_square_of_affine": (square_of_affine, grad, 0),
@@ -59,6 +65,7 @@ CASES = {
     "grad_logistic_loss": (logistic_loss, grad, ("w", "b")),
     "grad_piecewise": (piecewise, grad, (0, 1)),
     "vjp_softplus_rows": (softplus_rows, vjp, 0),
+    "grad_logistic_map": (logistic_map, grad, (0, 1)),
 }
 
 
