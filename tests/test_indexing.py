@@ -124,38 +124,3 @@ def test_a_repeated_write_gives_its_gradient_to_the_last_value_only():
     expected = np.zeros((3, 3))
     expected[0, 0], expected[1, 1], expected[2, 2] = 0.0, 2 * W[1], 0.0
     np.testing.assert_allclose(hessian(write_repeated)(x, v), expected, atol=1e-12)
-
-
-# ---- an index that only adds or drops unit axes covers all of x: its adjoint is a reshape ---
-def outer_rows(x, w):
-    return np.sum(np.tanh(x[:, None, :] * w))        # x[:, None, :]: every element of x
-
-
-def unit_column(c, w):
-    return np.sum(np.sin(c[:, 0] * w))               # c of shape (n, 1): c[:, 0] is all of c
-
-
-def summed_row(x):
-    return np.sum(x[None, :])                        # g stands lazily for a full array
-
-
-def partial_rows(x, w):
-    return np.sum(np.tanh(x[1:, None] * w))          # not all of x
-
-
-@pytest.mark.parametrize("f, args, reshaped", [
-    (outer_rows, (np.linspace(-1.0, 1.0, 6).reshape(2, 3), np.linspace(0.5, 1.5, 12).reshape(4, 3)), True),
-    (unit_column, (np.linspace(-1.0, 1.0, 4).reshape(4, 1), np.linspace(0.5, 1.5, 4)), True),
-    (summed_row, (np.linspace(-1.0, 1.0, 5),), False),
-    (partial_rows, (np.linspace(-1.0, 1.0, 4), np.linspace(0.5, 1.5, 3)), False),
-])
-def test_an_index_covering_all_of_x_has_a_reshape_for_its_adjoint(f, args, reshaped):
-    from helpers import assert_grad_matches_fd
-    wrt = tuple(range(len(args)))
-    assert_grad_matches_fd(f, args, wrt=wrt)
-    d = grad(f, wrt=wrt)
-    fast, raw = d(*args), grad(f, wrt=wrt, optimize=False)(*args)
-    for a, b in zip(fast if len(wrt) > 1 else (fast,), raw if len(wrt) > 1 else (raw,)):
-        np.testing.assert_array_equal(a, b)  # the same numbers, placed without zeros
-    assert ("np.reshape(b" in d.source) is reshaped, d.source
-    assert ("runtime.unindex" in d.source) is not reshaped, d.source

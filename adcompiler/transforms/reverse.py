@@ -261,7 +261,6 @@ class Reverse:
             return
         bindings = _Bindings(zip(prim.param_names, op.args))
         bindings.shape_of = self.shape_of
-        bindings.g_is_full = lazy is None  # else a scalar standing for g (broadcast_g)
         bindings["ans"] = op.target
         bindings["g"] = g
         done = set()
@@ -611,7 +610,6 @@ class _Bindings(dict):
     of them have a number of dimensions known when compiling."""
 
     shape_of = None
-    g_is_full = False  # whether g is an array of the result's shape
 
     def ndims(self, *params):
         """The operands' numbers of dimensions, or None unless all are known."""
