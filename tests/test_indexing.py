@@ -124,3 +124,25 @@ def test_a_repeated_write_gives_its_gradient_to_the_last_value_only():
     expected = np.zeros((3, 3))
     expected[0, 0], expected[1, 1], expected[2, 2] = 0.0, 2 * W[1], 0.0
     np.testing.assert_allclose(hessian(write_repeated)(x, v), expected, atol=1e-12)
+
+
+W2 = np.array([[0.5, -1.0, 2.0], [1.5, 0.3, -0.7]])
+
+
+def grown_then_indexed(x, n):
+    y = x
+    for i in range(n):
+        y = y * W2          # (1, 3) to (2, 3): the output's shape is not known when compiling
+    return y[:, None]
+
+
+def test_a_vjp_seed_of_the_wrong_shape_is_refused_where_the_output_shape_is_unknown():
+    from adcompiler import vjp
+    x = np.array([[0.3, -0.4, 0.8]])
+    seed = np.arange(6.0).reshape(2, 1, 3)
+    # the right seed: d/dx sum(seed * x * W2) = sum over rows of seed * W2
+    np.testing.assert_allclose(vjp(grown_then_indexed)(x, 1, seed),
+                               np.sum(seed[:, 0, :] * W2, axis=0, keepdims=True))
+    for wrong in (np.arange(6.0).reshape(3, 2), np.arange(6.0), np.arange(6.0).reshape(6, 1, 1)):
+        with pytest.raises(ValueError):
+            vjp(grown_then_indexed)(x, 1, wrong)
