@@ -77,19 +77,20 @@ def _one_hots(x):
 
 
 def forward_grad(f, wrt, *args):
-    """The gradient of scalar ``f`` by forward passes, one per input element."""
+    """The gradient of scalar ``f`` by forward passes, one per input element, each
+    along one argument alone: the others carry no tangent, where a zero tangent
+    would meet an infinite partial at a singular point (0 * inf, nan) and turn a
+    finite partial into nan (f = x + log(y) at y = 0: d/dx is 1)."""
     j = jvp(f, wrt)
     single = not isinstance(wrt, (tuple, list))
-    indices = j.wrt
     bound = j._args(args, {})
     grads = []
-    for pos, i in enumerate(indices):
+    for i in j.wrt:
+        along = j if single else jvp(f, i)
         x = bound[i]
         g = runtime.zeros_grad(np.asarray(x))  # x's float dtype, as in reverse mode
         for k, e in _one_hots(x):
-            tangents = [e if q == pos else np.zeros(np.shape(bound[w]))
-                        for q, w in enumerate(indices)]
-            _, d = j(*bound, tangents[0] if single else tuple(tangents))
+            _, d = along(*bound, e)
             g.reshape(-1)[k] = d
         grads.append(g if np.ndim(x) else float(g))
     return grads[0] if single else tuple(grads)

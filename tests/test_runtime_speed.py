@@ -309,3 +309,16 @@ def test_a_division_by_a_python_zero_in_derivative_code_gives_numpys_inf_or_nan(
     for derivative in (grad(ratio), lambda a, y: jvp(ratio)(a, y, 1.0)):
         with pytest.raises(ZeroDivisionError):
             derivative(1.0, 0.0)
+
+
+def x_plus_log(x, y):
+    return x + np.log(y)
+
+
+def test_forward_mode_gradients_pass_along_one_argument_at_a_time():
+    # at y = 0, d/dy is inf: a zero tangent for y in x's pass would make d/dx 0 * inf, nan
+    from adcompiler import grad
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for y in (0.0, np.float64(0.0)):
+            assert grad(x_plus_log, wrt=(0, 1), mode="forward")(1.0, y) == (1.0, np.inf)
+            assert grad(x_plus_log, wrt=(0, 1))(1.0, y) == (1.0, np.inf)
