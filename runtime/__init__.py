@@ -325,6 +325,15 @@ def sinh(x):
 to_float = float
 
 
+def check_seed(seed, value):
+    """vjp's seed, checked to have the shape of the output it weights, where that
+    shape is known only when the function runs (else the API checks it first)."""
+    if np.shape(seed) != np.shape(value):
+        raise ValueError(f"the seed of a vjp is the cotangent of the function's output, of "
+                         f"shape {np.shape(value)}; got shape {np.shape(seed)}")
+    return seed
+
+
 def zero_tangent(x):
     """The tangent of a scalar nothing flows into, in forward mode's scalar code: 0.0
     for a Python number (Python float arithmetic follows), else zeros of x's float

@@ -143,6 +143,8 @@ def test_a_vjp_seed_of_the_wrong_shape_is_refused_where_the_output_shape_is_unkn
     # the right seed: d/dx sum(seed * x * W2) = sum over rows of seed * W2
     np.testing.assert_allclose(vjp(grown_then_indexed)(x, 1, seed),
                                np.sum(seed[:, 0, :] * W2, axis=0, keepdims=True))
-    for wrong in (np.arange(6.0).reshape(3, 2), np.arange(6.0), np.arange(6.0).reshape(6, 1, 1)):
-        with pytest.raises(ValueError):
+    # of the right size, or broadcasting to the output's shape: refused all the same
+    for wrong in (np.arange(6.0).reshape(3, 2), np.arange(6.0), np.arange(6.0).reshape(6, 1, 1),
+                  np.ones(3), np.ones((1, 1, 3)), 1.0):
+        with pytest.raises(ValueError, match=r"seed of a vjp .* shape \(2, 1, 3\); got shape"):
             vjp(grown_then_indexed)(x, 1, wrong)

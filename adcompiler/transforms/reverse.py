@@ -196,6 +196,14 @@ class Reverse:
             self.adj[id(out_value)] = seed
             self.temp_shapes[id(seed)] = self.shape_of(out_value)  # the output's
         backward = []
+        if seed is not None and self.seed_default is None and \
+                known_shape(self.shape_of(out_value)) is None:
+            # a vjp's seed is the caller's: checked before the sweep reads it, where the
+            # output's shape is known only at run time (the API checks the others)
+            checked = Var(self.names.fresh("b" + out_value.name))
+            backward.append(Op(checked, "runtime.check_seed", [seed, out_value], (), ret.loc))
+            self.adj[id(out_value)] = checked
+            self.temp_shapes[id(checked)] = self.shape_of(out_value)
         self.reverse_block(body, backward)
         self.materialize_all(backward, ret.loc)
         grads = []
