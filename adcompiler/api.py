@@ -450,7 +450,9 @@ class GradFunction(_ValueAndGrad):
 
     @property
     def compiled(self):
-        """In forward mode, the jvp code the forward passes run (what ``.source`` shows)."""
+        """In forward mode, the jvp code of the forward passes (what ``.source`` shows):
+        along every ``wrt`` argument; with several, the passes run the jvp of each
+        argument alone, the same code with the others' tangents left out."""
         kind = "jvp" if self.mode == "forward" else self.kind
         return compile_derivative(self.fn, kind, self.wrt, self.optimize,
                                   self._structures, self._shapes)

@@ -80,7 +80,9 @@ def forward_grad(f, wrt, *args):
     """The gradient of scalar ``f`` by forward passes, one per input element, each
     along one argument alone: the others carry no tangent, where a zero tangent
     would meet an infinite partial at a singular point (0 * inf, nan) and turn a
-    finite partial into nan (f = x + log(y) at y = 0: d/dx is 1)."""
+    finite partial into nan (f = x + log(y) at y = 0: d/dx is 1). Within one
+    array argument the other elements' tangents are zeros, so there the nan
+    stays, as in JAX's jacfwd: sum(log(y)) at y = [0, 1] gives [inf, nan]."""
     j = jvp(f, wrt)
     single = not isinstance(wrt, (tuple, list))
     bound = j._args(args, {})

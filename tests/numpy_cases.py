@@ -347,6 +347,8 @@ CASES = (
     Case("runtime.unreduce", lambda t, x: runtime.unreduce(t, x, 1, False), [((2,), (2, 3))], wrt=(0,)),
     Case("runtime.unreduce_mean", lambda t, x: runtime.unreduce_mean(t, x, 0, True), [((1, 3), (2, 3))], wrt=(0,)),
     Case("runtime.log0", lambda x: runtime.log0(x), [((3,),)], POSITIVE),
+    Case("runtime.check_seed", lambda s, v: runtime.check_seed(s, v) * 2.0, [((3,), (3,)), ((), ())],
+         wrt=(0,)),
     Case("runtime.cos", lambda x: runtime.cos(x) * runtime.sin(x), S1, hessian=True),
     Case("runtime.cosh", lambda x: np.sqrt(x) * runtime.cosh(x) + runtime.sinh(x), S1, POSITIVE,
          hessian=True),

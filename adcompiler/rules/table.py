@@ -706,7 +706,9 @@ helper("last_written", "t, index",                    rule="linear",
 opaque("runtime.to_float", "x", ("call", "runtime.to_float"))
 helper("python_floats", "x")
 helper("zero_tangent", "x", rule="nondiff")
-helper("check_seed", "seed, value", rule="nondiff")
+# the seed, passed on once its shape is checked: linear in it
+helper("check_seed", "seed, value", rule="linear", vjp={"seed": "g"}, wrt=("seed",),
+       zero=("value",))
 # piecewise constant: zero derivative
 for _name, _params in [("last_writes", "x, index"), ("fmax_share", "a, b"), ("fmin_share", "a, b"), ("cast_scale", "dtype"),
                        ("extremum_share", "x, ans, axis, keepdims"), ("ptp_share", "x, axis"),
