@@ -458,17 +458,16 @@ def index_add(acc, t, x, index):
         # below cost 1 µs, four times the addition)
         acc[index] += t
         return acc
-    if type(acc) is np.ndarray and acc.flags.writeable and acc.shape == _shape(x) \
-            and acc.dtype == _FLOAT64 and _sliced_float64(t, x, index):
-        acc[index] += t  # the common case, without the checks below (2 µs)
-        return acc
-    if type(acc) is np.ndarray and acc.flags.writeable and acc.shape == _shape(x) \
-            and acc.dtype == _sum_dtype(acc, t):
-        if _is_advanced(index):
-            # repeated indices: sum them first, as unindex does, then add once
-            return np.add(acc, unindex(t, x, index), out=acc)
-        acc[index] += t
-        return acc
+    if type(acc) is np.ndarray and acc.flags.writeable and acc.shape == _shape(x):
+        if acc.dtype == _FLOAT64 and _sliced_float64(t, x, index):
+            acc[index] += t  # the common case, without the checks below (2 µs)
+            return acc
+        if acc.dtype == _sum_dtype(acc, t):
+            if _is_advanced(index):
+                # repeated indices: sum them first, as unindex does, then add once
+                return np.add(acc, unindex(t, x, index), out=acc)
+            acc[index] += t
+            return acc
     return acc + unindex(t, x, index)
 
 

@@ -297,6 +297,25 @@ def all_operands(stmt):
     return [leaf for o in out for leaf in leaves(o)]
 
 
+def defined_in(body):
+    """The ids of the values the statements of ``body`` define, nested ones included,
+    with the targets and counters of nested loops."""
+    return {id(d) for s in walk(body)
+            for d in (s.defs() + s.loop_defs() if isinstance(s, (For, While)) else s.defs())}
+
+
+def unrebound(operands, body, start, end):
+    """No statement in ``body[start + 1:end]`` rebinds the name of one of ``operands``:
+    a read of them moved from ``start`` to ``end`` reads the same values."""
+    names = {o.name for o in operands if isinstance(o, Var)}
+    for stmt in body[start + 1:end]:
+        for inner in walk([stmt]):
+            defined = inner.defs() if hasattr(inner, "defs") else []
+            if any(d.name in names for d in defined):
+                return False
+    return True
+
+
 def read_counts(body):
     """How many times each Var (by id) is read in ``body``, nested blocks, phis and
     loop ends included."""

@@ -28,7 +28,7 @@ A negation or product is folded only when the one statement rewritten is its
 only reader, in the same block, and no name it reads is rebound in between.
 The folded values are left to dead-code elimination.
 """
-from ..ir.nodes import Const, Op, Var, blocks, read_counts, walk
+from ..ir.nodes import Const, Op, Var, blocks, read_counts, unrebound, walk
 
 
 def fold_negations(fn):
@@ -89,7 +89,7 @@ def _rewrite(op, pos, body, defs, uses):
         if product is None:
             return False
         negated = _negate_factor(product.args, single)
-        if negated is None or not _unrebound(product.args, body, defs[id(op.args[0])], pos):
+        if negated is None or not unrebound(product.args, body, defs[id(op.args[0])], pos):
             return False
         args, apply = negated
         apply()
@@ -99,7 +99,7 @@ def _rewrite(op, pos, body, defs, uses):
     if op.prim == "mul":
         for k in (0, 1):
             neg = single(op.args[k], "neg")
-            if neg is None or not _unrebound(neg.args, body, defs[id(op.args[k])], pos):
+            if neg is None or not unrebound(neg.args, body, defs[id(op.args[k])], pos):
                 continue
             other = _negate_factor((op.args[1 - k],), single)
             if other is None:
@@ -115,12 +115,12 @@ def _rewrite(op, pos, body, defs, uses):
     if op.prim in ("add", "sub"):
         flipped = "sub" if op.prim == "add" else "add"
         neg = single(op.args[1], "neg")
-        if neg is not None and _unrebound(neg.args, body, defs[id(op.args[1])], pos):
+        if neg is not None and unrebound(neg.args, body, defs[id(op.args[1])], pos):
             moved(neg.args, neg)
             op.prim, op.args = flipped, (op.args[0], neg.args[0])
             return True
         neg = single(op.args[0], "neg") if op.prim == "add" else None
-        if neg is not None and _unrebound(neg.args, body, defs[id(op.args[0])], pos):
+        if neg is not None and unrebound(neg.args, body, defs[id(op.args[0])], pos):
             moved(neg.args, neg)  # (-v) + a is a - v
             op.prim, op.args = "sub", (op.args[1], neg.args[0])
             return True
@@ -133,7 +133,7 @@ def _rewrite(op, pos, body, defs, uses):
             if not (isinstance(n, Var) and id(n) in defs and body[defs[id(n)]].prim == "neg"):
                 continue
             neg = body[defs[id(n)]]
-            if _unrebound(neg.args, body, defs[id(n)], defs[id(product.target)]):
+            if unrebound(neg.args, body, defs[id(n)], defs[id(product.target)]):
                 moved(neg.args, neg)  # the product reads v in place of -v
                 args = list(product.args)
                 args[k] = neg.args[0]
@@ -167,14 +167,3 @@ def _negate_factor(args, single):
 def _number(o):
     return isinstance(o, Const) and (type(o.value) is float or
                                      type(o.value) is int and o.value != 0)
-
-
-def _unrebound(operands, body, start, end):
-    """No statement in ``body[start + 1:end]`` rebinds the name of one of ``operands``."""
-    names = {o.name for o in operands if isinstance(o, Var)}
-    for stmt in body[start + 1:end]:
-        for inner in walk([stmt]):
-            defined = inner.defs() if hasattr(inner, "defs") else []
-            if any(d.name in names for d in defined):
-                return False
-    return True

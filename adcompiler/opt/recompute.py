@@ -23,7 +23,7 @@ there instead of the value going on the tape::
 It runs with the other optimisations: ``grad(f, optimize=False)`` tapes
 every value.
 """
-from ..ir.nodes import Const, For, Op, Var, While, walk
+from ..ir.nodes import Const, Op, Var, While, defined_in
 
 
 # one elementwise operation: less to redo than a tape entry costs to keep
@@ -43,12 +43,8 @@ def store_or_recompute(loop, defs, needed, exclude, shape_only):
     and for arrays the memory of one array per iteration, which fresh from the
     operating system costs more than the pass that recomputes it.
     """
-    inner = {id(d) for s in walk(loop.body) for d in s.defs()}
+    inner = defined_in(loop.header if isinstance(loop, While) else []) | defined_in(loop.body)
     inner |= {id(p.target) for p in loop.phis} | {id(d) for d in loop.loop_defs()}
-    inner |= {id(d) for s in walk(loop.body) if isinstance(s, (For, While))
-              for d in s.loop_defs()}
-    if isinstance(loop, While):
-        inner |= {id(d) for s in walk(loop.header) for d in s.defs()}
     made_by = {id(s.target): s for s in loop.body
                if isinstance(s, Op) and s.target is not None and s.prim in RECOMPUTED
                and id(s.target) not in shape_only

@@ -34,8 +34,7 @@ rebound in between. The products left unread go to dead-code elimination.
 """
 import math
 
-from ..ir.nodes import Const, Op, Var, blocks, read_counts, walk
-from .negations import _unrebound
+from ..ir.nodes import Const, Op, Var, blocks, read_counts, unrebound
 
 _REDUCTIONS = ("np.sum", "np.mean")
 
@@ -95,9 +94,9 @@ def _rewrite(op, pos, body, defs, uses, names, made):
             scale = factor.value * c.value
             if not math.isfinite(scale):
                 continue
-            _unread(uses, product.args)
+            _reads(uses, product.args, -1)
             product.args = (u, v)
-            _read(uses, (u, v))
+            _reads(uses, product.args, +1)
             op.args = (product.target, Const(scale))
             return False
         return None
@@ -107,9 +106,9 @@ def _rewrite(op, pos, body, defs, uses, names, made):
         if found is None:
             return None
         u, c, v = found
-        _unread(uses, product.args)
+        _reads(uses, product.args, -1)
         product.args = (u, v)
-        _read(uses, (u, v))
+        _reads(uses, product.args, +1)
         total = names.var("t")
         body.insert(pos, Op(total, op.prim, list(op.args), op.kwargs, op.loc, op.note))
         uses[id(total)] = 1
@@ -129,7 +128,7 @@ def _doubling(product, single, body, defs):
         for i in (0, 1):
             c, v = inner.args[i], inner.args[1 - i]
             if _power_of_two(c) and abs(c.value) >= 1 and not _power_of_two(v) and \
-                    _unrebound([v], body, defs[id(product.args[j])], defs[id(product.target)]):
+                    unrebound([v], body, defs[id(product.args[j])], defs[id(product.target)]):
                 return product.args[1 - j], c, v
     return None
 
@@ -144,13 +143,8 @@ def _power_of_two(o):
     return math.frexp(abs(o.value))[0] == 0.5
 
 
-def _read(uses, operands):
+def _reads(uses, operands, step):
+    """Count ``operands`` as read ``step`` more times."""
     for o in operands:
         if isinstance(o, Var):
-            uses[id(o)] = uses.get(id(o), 0) + 1
-
-
-def _unread(uses, operands):
-    for o in operands:
-        if isinstance(o, Var):
-            uses[id(o)] -= 1
+            uses[id(o)] = uses.get(id(o), 0) + step

@@ -33,7 +33,7 @@ from .. import rules
 from ..errors import UnsupportedError
 from ..ir.build import Lowerer
 from ..ir.nodes import (Const, For, Function, Global, If, Index, Op, Phi, Return, Var, While,
-                        leaves, walk)
+                        defined_in, leaves, walk)
 from .activity import Activity, recursive_callee
 from .shapes import known_shape, shape_symbols
 from .reverse import instantiate
@@ -448,9 +448,7 @@ class Forward:
         rows = known_shape(self.shape_of(stmt.source)) if stmt.source is not None else None
         if rows is None or len(rows) != 2:
             return
-        inside = {id(d) for s in walk(stmt.body) for d in
-                  (s.defs() + s.loop_defs() if isinstance(s, For) else s.defs())}
-        inside |= {id(p.target) for p in stmt.phis} | {id(stmt.target)}
+        inside = defined_in(stmt.body) | {id(p.target) for p in stmt.phis} | {id(stmt.target)}
         for s in stmt.body:
             if not (isinstance(s, Op) and s.prim == "matmul" and id(s) not in self.primal_ops
                     and s.args[0] is stmt.target and isinstance(s.args[1], Var)

@@ -18,7 +18,7 @@ from ..errors import UnsupportedError
 from ..ir.build import Lowerer, Static
 from ..ir.nodes import Global
 from ..ir.nodes import (Const, For, Function, If, Index, Op, Phi, Return, Slice, Var, While,
-                        all_operands, substitute, walk)
+                        all_operands, defined_in, substitute, walk)
 from ..opt.recompute import store_or_recompute
 from .activity import Activity, recursive_callee
 from .shapes import known_shape, result_shape, shape_symbols
@@ -522,10 +522,7 @@ class Reverse:
 
     def _accumulators(self, loop, inside):
         """Active values from outside the loop that its body reads."""
-        nested = {id(d) for s in walk(loop.body) for d in s.defs()}
-        nested |= {id(d) for s in walk(loop.body) if isinstance(s, (For, While))
-                   for d in s.loop_defs()}
-        nested |= {id(v) for v in inside}
+        nested = defined_in(loop.body) | {id(v) for v in inside}
         found, order = set(), []
         reads = [o for s in walk(loop.body) for o in all_operands(s)]
         reads += [p.inputs[1] for p in loop.phis]
