@@ -115,6 +115,15 @@ def test_recomputed_values_give_the_gradient_of_the_taped_ones(T):
     for f, args in ((nested_products, (x, w, T)), (logistic_map, (0.3, 3.1, T))):
         np.testing.assert_array_equal(grad(f, wrt=(0, 1))(*args),
                                       grad(f, wrt=(0, 1), optimize=False)(*args))
+        # forward mode, which tapes nothing, agrees; and the second derivative, forward
+        # mode over the reverse sweep with its recomputations, matches differences
+        np.testing.assert_allclose(grad(f, wrt=(0, 1), mode="forward")(*args),
+                                   grad(f, wrt=(0, 1))(*args), rtol=1e-12, atol=1e-14)
+    from adcompiler import hessian
+    from helpers import EPS
+    d = grad(logistic_map)
+    fd = (d(0.3 + EPS, 3.1, T) - d(0.3 - EPS, 3.1, T)) / (2 * EPS)
+    np.testing.assert_allclose(hessian(logistic_map)(0.3, 3.1, T), fd, rtol=1e-6, atol=1e-8)
 
 
 def test_a_recomputed_value_is_read_in_the_backward_sweep_not_pushed():
