@@ -167,3 +167,19 @@ def test_readme_example_prints_what_the_readme_shows(tmp_path):
     value, code = run.stdout.split("\n", 1)
     assert value == shown_value, "README.md: the gradient shown is out of date"
     assert code == shown_code + "\n", "README.md: the generated code shown is out of date"
+
+
+def euler_steps(a, b, x, steps):
+    for i in range(steps):
+        x = x + 0.01 * (a * np.sin(x) - b * x)
+    return x
+
+
+def test_a_long_line_is_not_broken_inside_a_name():
+    from adcompiler import jvp
+    j = jvp(euler_steps, wrt=(0, 1))
+    j(1.5, 0.5, 0.3, 20, (1.0, 0.0))
+    lines = j.source.splitlines()
+    assert any(line.rstrip().endswith(("*", "+", "-", "(")) for line in lines)  # one wrapped
+    assert not [line for line in lines if line.rstrip().endswith(".")], j.source
+    assert "runtime.cos(x_1)" in j.source

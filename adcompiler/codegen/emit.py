@@ -19,6 +19,9 @@ from ..ir.nodes import (Const, For, Global, If, Index, Op, Return, Slice, Var, W
                         all_operands, read_counts, walk)
 
 COMMENT = "#adcompiler-comment#"
+# the end of a line that astor broke inside an attribute (inside brackets, so the
+# break may move to before it)
+_WRAPPED_AT_DOT = re.compile(r"(?<![\w.])([A-Za-z_][\w.]*\.)$")
 _COMMENT_LINE = re.compile(r"^(\s*)('''|\"\"\"|'|\")" + re.escape(COMMENT) + r"(.*?)\2\s*$")
 _LOAD, _STORE = ast.Load(), ast.Store()
 _FUNCTION_FIELDS = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
@@ -35,7 +38,21 @@ def to_source(tree):
     lines = []
     for line in text.splitlines():
         m = _COMMENT_LINE.match(line) if COMMENT in line else None
-        lines.append(f"{m.group(1)}# {m.group(3)}" if m else line)
+        if m:
+            lines.append(f"{m.group(1)}# {m.group(3)}")
+        elif lines and _WRAPPED_AT_DOT.search(lines[-1]) and \
+                not lines[-1].lstrip().startswith("#"):
+            # astor wrapped the line after a dot: `runtime.` moves down to its `cos(x)`
+            head = _WRAPPED_AT_DOT.search(lines[-1])
+            rest = lines[-1][:head.start()].rstrip()
+            if rest.strip():
+                lines[-1] = rest
+            else:
+                lines.pop()
+            indent = len(line) - len(line.lstrip())
+            lines.append(line[:indent] + head.group(1) + line[indent:])
+        else:
+            lines.append(line)
     return "\n".join(lines) + "\n"
 
 
