@@ -19,6 +19,7 @@ import weakref
 import numpy as np
 
 import runtime
+from runtime.memory import tune_allocator_once
 from .codegen.emit import emit
 from .errors import UnsupportedError
 from .frontend.checks import check_function
@@ -182,6 +183,7 @@ def compile_derivative(fn, kind, wrt, optimize=True, structures=None, shapes=(),
         if len(alike) >= MAX_SPECIALIZATIONS:
             return compile_derivative(fn, kind, wrt, optimize, structures, _general(shapes),
                                       counting, tangent_wrt)
+    tune_allocator_once()  # before the first derivative runs (runtime/memory.py)
     with _collection_paused():
         compiled = _compile(fn, kind, wrt, optimize, structures, shapes, counting,
                             tangent_wrt)

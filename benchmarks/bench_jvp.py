@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from adcompiler import defjvp, experiments  # noqa: E402
 from adcompiler.api import argument_shapes, compile_derivative  # noqa: E402
-from benchmarks import workloads  # noqa: E402
+from benchmarks import allocator_option, settle_allocator, workloads  # noqa: E402
 from runtime.counting import counting  # noqa: E402
 
 
@@ -112,12 +112,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=11, help="rounds (default 11)")
     parser.add_argument("--clock", choices=sorted(experiments.CLOCKS), default="wall")
-    parser.add_argument("--tune-allocator", action="store_true",
-                        help="adcompiler.tune_allocator() first (runtime/memory.py)")
+    allocator_option(parser)
     args = parser.parse_args(argv)
-    if args.tune_allocator:
-        from runtime.memory import tune_allocator
-        print(f"tune_allocator: {'on' if tune_allocator() else 'not available here'}")
+    settle_allocator(args)
     rows = []
     header = (f"{'function':<22} {'f':>10} {'jvp / f':>8} {'(ops)':>6}   "
               f"{'grad / f':>8} {'(ops)':>6}")

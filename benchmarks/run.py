@@ -37,6 +37,9 @@ ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results", "latest.json")
 DOCS = os.path.join(ROOT, "docs", "performance.md")
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
+    sys.path.insert(0, ROOT)
+from benchmarks import allocator_option, settle_allocator  # noqa: E402 (imports no numpy)
 
 
 def parse_args(argv):
@@ -50,9 +53,7 @@ def parse_args(argv):
     ap.add_argument("--threads", type=int, default=1,
                     help="BLAS/OpenMP/XLA threads for every tool (default 1: steadier figures)")
     ap.add_argument("--no-compile", action="store_true", help="skip the compile-time benchmark")
-    ap.add_argument("--tune-allocator", action="store_true",
-                    help="adcompiler.tune_allocator() first: glibc keeps freed memory "
-                         "(a setting of the process: every tool runs with it)")
+    allocator_option(ap)
     ap.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
     ap.add_argument("--json", default=RESULTS, help=f"where to write results (default {RESULTS})")
     return ap.parse_args(argv)
@@ -328,13 +329,9 @@ def _pick(option, by_name, default, what):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     limit_threads(args.threads)
-    if args.tune_allocator:
-        from runtime.memory import tune_allocator
-        print(f"tune_allocator: {'on' if tune_allocator() else 'not available here'}")
+    settle_allocator(args)
     global np
     import numpy as np
-    if __package__ in (None, ""):
-        sys.path.insert(0, ROOT)
     from benchmarks import bench_compile, peers, workloads
 
     repeat = args.repeat or (5 if args.quick else 15)

@@ -6,6 +6,11 @@ type (Python scalar, NumPy scalar or array), over shapes that exercise every
 branch. One exception: a matmul adjoint that sums over broadcast batch axes
 now sums inside one matmul, in another order, so it agrees to rounding.
 """
+import os
+import platform
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -180,7 +185,6 @@ def test_matmul_grads(ashape, bshape, dtype):
 
 
 def test_tune_allocator_is_a_setting_and_changes_no_value():
-    import platform
     from adcompiler import grad, tune_allocator
 
     def f(x):
@@ -190,9 +194,76 @@ def test_tune_allocator_is_a_setting_and_changes_no_value():
     before = grad(f)(x)
     applied = tune_allocator()
     assert isinstance(applied, bool)
-    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
-        assert applied
+    assert applied == _GLIBC
     np.testing.assert_array_equal(grad(f)(x), before)
+
+
+_GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+# run in a fresh process: the share of 20 MiB of 1 MiB arrays that stays in the
+# process once they are freed, after adcompiler compiled and ran one gradient
+_RETAINED = """
+import numpy as np
+from adcompiler import grad
+
+def rss():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+
+def f(x):
+    return np.sum(np.sin(x) ** 2)
+
+assert grad(f)(np.zeros(3)).tolist() == [0.0, 0.0, 0.0]
+start = rss()
+arrays = [np.ones(1 << 17) for _ in range(20)]
+held = rss()
+del arrays
+print((rss() - start) / (held - start))
+"""
+
+
+def _retained_share(folder, **env):
+    script = folder / "retained.py"  # adcompiler reads f's source: a file, not -c
+    script.write_text(_RETAINED)
+    environ = {k: v for k, v in os.environ.items()  # none of the settings but env's
+               if k != "ADCOMPILER_TUNE_ALLOCATOR" and not k.startswith("MALLOC_")}
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env={**environ, **env}, check=True)
+    return float(run.stdout)
+
+
+@pytest.mark.skipif(not _GLIBC, reason="the allocator setting is glibc's (elsewhere a no-op)")
+def test_adcompiler_tunes_the_allocator_before_its_first_derivative(tmp_path):
+    assert _retained_share(tmp_path) > 0.9  # freed arrays stay for the next call
+    # left as it is: glibc gives arrays of 1 MiB back to the system when freed
+    assert _retained_share(tmp_path, ADCOMPILER_TUNE_ALLOCATOR="0") < 0.1
+    assert _retained_share(tmp_path, MALLOC_TRIM_THRESHOLD_="1000000") < 0.1
+
+
+def test_the_environment_can_keep_the_allocator_as_it_is():
+    from runtime.memory import allocator_left_to_us
+
+    assert allocator_left_to_us({})
+    assert allocator_left_to_us({"ADCOMPILER_TUNE_ALLOCATOR": "1", "LD_PRELOAD": "libfoo.so"})
+    for env in ({"ADCOMPILER_TUNE_ALLOCATOR": "0"}, {"ADCOMPILER_TUNE_ALLOCATOR": " Off"},
+                {"MALLOC_MMAP_THRESHOLD_": "65536"}, {"MALLOC_TOP_PAD_": "0"},
+                {"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=1"},
+                {"LD_PRELOAD": "/usr/lib/libjemalloc.so.2"}):
+        assert not allocator_left_to_us(env), env
+
+
+def test_the_allocator_is_tuned_once_and_not_after_the_program_did(monkeypatch):
+    import runtime.memory as memory
+
+    monkeypatch.setattr(memory, "_settled", False)
+    assert memory.tune_allocator_once({"ADCOMPILER_TUNE_ALLOCATOR": "0"}) is False
+    assert memory.tune_allocator_once({}) is None  # decided once, for the process
+    monkeypatch.setattr(memory, "_settled", False)
+    assert memory.tune_allocator_once({}) is _GLIBC
+    assert memory.tune_allocator_once({}) is None
+    monkeypatch.setattr(memory, "_settled", False)
+    memory.tune_allocator()  # the program's own setting stands
+    assert memory.tune_allocator_once({}) is None
 
 
 # ---- runtime.cos and the other scalar-first functions -----------------------------------
