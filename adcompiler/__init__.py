@@ -11,9 +11,10 @@ from .checking import check_grad
 from .custom import custom_rule, defjvp, defpartials, defvjp, stop_gradient
 from .errors import NoRuleError, UnsupportedError
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev, jvp
-from runtime.memory import tune_allocator
+from runtime.memory import keep_allocator, tune_allocator
 
 __all__ = ["grad", "value_and_grad", "vjp", "show", "check_grad", "UnsupportedError",
            "NoRuleError", "defpartials", "defvjp", "defjvp", "custom_rule", "stop_gradient",
-           "jvp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "tune_allocator"]
+           "jvp", "jacfwd", "jacrev", "jacobian", "hessian", "hvp", "tune_allocator",
+           "keep_allocator"]
 __version__ = "0.1.0"

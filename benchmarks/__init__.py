@@ -7,6 +7,8 @@ def allocator_option(parser):
                         help="leave glibc's malloc as it is (ADCOMPILER_TUNE_ALLOCATOR=0); "
                              "by default it is tuned first, as adcompiler's first compile "
                              "would, so that every tool runs with the same setting")
+    parser.add_argument("--tune-allocator", action="store_true",
+                        help="the default now; kept so that older commands still run")
 
 
 def settle_allocator(args):

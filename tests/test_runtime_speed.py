@@ -226,7 +226,8 @@ def _retained_share(folder, **env):
     script = folder / "retained.py"  # adcompiler reads f's source: a file, not -c
     script.write_text(_RETAINED)
     environ = {k: v for k, v in os.environ.items()  # none of the settings but env's
-               if k != "ADCOMPILER_TUNE_ALLOCATOR" and not k.startswith("MALLOC_")}
+               if k not in ("ADCOMPILER_TUNE_ALLOCATOR", "GLIBC_TUNABLES", "LD_PRELOAD")
+               and not k.startswith("MALLOC_")}
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          env={**environ, **env}, check=True)
     return float(run.stdout)
@@ -245,6 +246,8 @@ def test_the_environment_can_keep_the_allocator_as_it_is():
 
     assert allocator_left_to_us({})
     assert allocator_left_to_us({"ADCOMPILER_TUNE_ALLOCATOR": "1", "LD_PRELOAD": "libfoo.so"})
+    assert allocator_left_to_us({"GLIBC_TUNABLES": "glibc.malloc.tcache_count=0",
+                                 "MALLOC_ARENA_MAX": "2"})  # other settings: ours to make
     for env in ({"ADCOMPILER_TUNE_ALLOCATOR": "0"}, {"ADCOMPILER_TUNE_ALLOCATOR": " Off"},
                 {"MALLOC_MMAP_THRESHOLD_": "65536"}, {"MALLOC_TOP_PAD_": "0"},
                 {"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=1"},
@@ -264,6 +267,26 @@ def test_the_allocator_is_tuned_once_and_not_after_the_program_did(monkeypatch):
     monkeypatch.setattr(memory, "_settled", False)
     memory.tune_allocator()  # the program's own setting stands
     assert memory.tune_allocator_once({}) is None
+    monkeypatch.setattr(memory, "_settled", False)
+    memory.keep_allocator()  # and so does the program's word to leave it
+    assert memory.tune_allocator_once({}) is None
+
+
+def test_the_allocator_setting_never_raises_where_there_is_no_glibc(monkeypatch):
+    import ctypes
+
+    import runtime.memory as memory
+
+    def no_libc(name):  # as Windows' ctypes.CDLL(None) on Python 3.10 and 3.11
+        raise TypeError("argument of type 'NoneType' is not iterable")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_libc)
+    monkeypatch.setattr(memory, "_settled", False)
+    assert memory.tune_allocator_once({}) is False
+    assert memory.tune_allocator() is False
+    monkeypatch.setattr(memory.sys, "platform", "win32")
+    monkeypatch.setattr(memory, "_settled", False)
+    assert memory.tune_allocator_once({}) is False
 
 
 # ---- runtime.cos and the other scalar-first functions -----------------------------------
