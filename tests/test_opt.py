@@ -523,3 +523,57 @@ def test_scales_below_one_stay_where_moving_them_would_underflow_or_overflow():
     same_gradient(halved_then_scaled, (1.0, 1e300))
     t = jvp(halved_sum)(np.array([1.0]), np.array([1.5e308]), np.array([1.5]))[1]
     assert t == 0.5 * 1.5 * 1.5e308
+
+
+# ---- defer_broadcasts, on generated jvp code -------------------------------------------------
+def centred_products(x, means, Qs):
+    xc = x[:, None, :] - means[None, :, :]
+    return np.sum(np.matmul(Qs, xc[:, :, :, None])[:, :, :, 0] ** 2 + xc)
+
+
+def centred_sum(x, means):
+    return np.sum((x[:, None, :] - means[None, :, :]) * 2.0)
+
+
+def centred_core(x, q):
+    return np.sum(np.matmul(x[None, :, :] - q[:, :, None], x[None, :, :]))
+
+
+def _jvp_against_fd(f, args, i, seed=0):
+    """jvp along a random tangent of argument ``i`` against a central difference, and
+    against the same jvp compiled without the passes; returns the optimised source."""
+    from helpers import directional_fd
+    v = np.random.default_rng(seed).normal(size=np.shape(args[i]))
+    fast, raw = jvp(f, wrt=i), jvp(f, wrt=i, optimize=False)
+    value, d = fast(*args, v)
+    assert value == f(*args)
+    np.testing.assert_allclose(d, raw(*args, v)[1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(d, directional_fd(f, args, i, v), rtol=1e-6, atol=1e-6)
+    return fast.source
+
+
+def test_a_tangent_that_its_readers_broadcast_is_not_made_full():
+    rng = np.random.default_rng(3)
+    args = rng.normal(size=(7, 3)), rng.normal(size=(4, 3)), rng.normal(size=(4, 3, 3))
+    source = _jvp_against_fd(centred_products, args, 1)
+    # xc's tangent is -dmeans[None], (1, 4, 3), not (7, 4, 3): the product broadcasts
+    # it over the rows, and so does its sum with the product times 2 * t_4 (7, 4, 3)
+    assert "dxc = -dmeans[None, :, :]" in source and "runtime.full" not in source
+    assert "runtime.full" not in _jvp_against_fd(centred_products, args, 2)
+
+
+def test_a_tangent_read_by_a_product_alone_stays_small():
+    import benchmarks.bench_jvp  # noqa: F401  (the log-sum-exp's jvp)
+    from benchmarks.workloads import BY_NAME
+    w = BY_NAME["gmm"]
+    args = w.inputs("tiny")
+    source = _jvp_against_fd(w.fn, args, 1)
+    assert "dxc = -dmeans[None, :, :]" in source and "runtime.full" not in source
+
+
+def test_a_tangent_summed_or_multiplied_in_its_core_axes_is_made_full():
+    rng = np.random.default_rng(4)
+    x, means = rng.normal(size=(5, 3)), rng.normal(size=(2, 3))
+    assert "runtime.full" in _jvp_against_fd(centred_sum, (x, means), 1)
+    x, q = rng.normal(size=(3, 3)), rng.normal(size=(4, 3))
+    assert "runtime.full" in _jvp_against_fd(centred_core, (x, q), 1)

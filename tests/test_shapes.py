@@ -6,6 +6,8 @@ keep shapes off the tape; wherever a shape cannot be known, the run-time
 in every case, since a wrong "shapes are equal" would give a wrongly shaped
 (or wrongly summed) gradient.
 """
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -13,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 from adcompiler import grad
 from adcompiler.api import primal_ssa
 from adcompiler.ir.nodes import Op, walk
-from adcompiler.transforms.shapes import shape_symbols
+from adcompiler.transforms.shapes import known_shape, shape_symbols
 from helpers import assert_grad_matches_fd
 
 
@@ -115,6 +117,49 @@ def test_shapes_of_products_reductions_and_views():
             expected = np.shape(products_and_views(a, v, m)["pqrstuwken".index(name)])
             assert shape == expected, name
 
+
+
+def sizes_from_shapes(x, icf, f):
+    n, d = x.shape
+    k = icf.shape[0]
+    head = icf[:, :d]
+    cube = np.reshape(icf[:, d:] @ f, (k, d, d))
+    rows = np.sum(x, axis=len(x.shape) - 1)
+    flat = np.reshape(x, (n * d,))
+    total = np.sum(np.exp(head)) + math.log(math.pi) * np.sum(math.lgamma(d) * rows)
+    return head, cube, rows, flat, total
+
+
+def test_sizes_read_off_known_shapes_are_constants():
+    x, icf, f = np.zeros((6, 2)), np.zeros((4, 5)), np.zeros((3, 4))
+    shapes = shapes_of(sizes_from_shapes, x, icf, f)
+    assert shapes["head"] == (4, 2) and shapes["cube"] == (4, 2, 2)
+    assert shapes["rows"] == (6,) and shapes["flat"] == (12,) and shapes["total"] == ()
+    for name, value in zip(["head", "cube", "rows", "flat", "total"],
+                           sizes_from_shapes(x, icf, f)):
+        assert shapes[name] == np.shape(value), name
+
+
+def regrows(x, w):
+    for i in range(3):
+        n = x.shape[0]
+        x = np.concatenate([x, x[:1] * w]) * (n + 0.5)
+    return np.sum(x ** 2) + n
+
+
+def test_a_size_read_in_a_loop_that_changes_shape_is_not_a_constant():
+    x = np.linspace(0.2, 0.9, 3)
+    assert_grad_matches_fd(regrows, (x, 1.5), wrt=(0, 1))
+    shapes = shapes_of(regrows_rows, x, np.zeros(60))
+    assert known_shape(shapes["rows_1"]) is None  # (3, 20) on the first pass only
+
+
+def regrows_rows(x, v):
+    for i in range(3):
+        n = x.shape[0]
+        rows = np.reshape(v, (n, -1))  # (3, 20), (4, 15), (5, 12)
+        x = np.concatenate([x, x[:1]])
+    return rows
 
 def mixed(x, y):
     return np.sum((x * y + np.sin(x)) / (1.0 + y ** 2))

@@ -1,12 +1,14 @@
 """Optimisation passes over the IR, one per module, run as a literal pipeline."""
 from .accumulate import accumulate_in_place
+from .broadcasts import defer_broadcasts
 from .dce import eliminate_dead_code
 from .negations import fold_negations
 from .outer import defer_outer_products
 from .scales import fold_scales
 
 # the passes after it read use counts: dead code goes first
-PIPELINE = [eliminate_dead_code, fold_negations, fold_scales, accumulate_in_place]
+PIPELINE = [eliminate_dead_code, fold_negations, fold_scales, accumulate_in_place,
+            defer_broadcasts]
 # passes for code that is not differentiated again (their helpers have no rules)
 FINAL = [defer_outer_products]
 

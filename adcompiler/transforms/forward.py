@@ -73,8 +73,9 @@ class Forward:
         self.fn, self.wrt = fn, list(wrt)
         # shapes of the arguments compiled for: where an elementwise result may be
         # larger than its active operands (broadcasting), the tangent is made full
-        self.shape_of = shape_symbols(fn, {i: s for i, s in enumerate(shapes)
-                                           if s is not None and i < len(fn.params)})
+        self.param_shapes = {i: s for i, s in enumerate(shapes)
+                             if s is not None and i < len(fn.params)}
+        self.shape_of = shape_symbols(fn, self.param_shapes)
         self.return_value, self.tangent_default = return_value, tangent_default
         self.names = fn.names
         pops = [s.target for s in _walk_ops(fn.body) if s.prim == "tape.pop"]
@@ -127,6 +128,11 @@ class Forward:
             if self.tangent_default is not None else ()
         new = Function(self.name, list(fn.params) + tangents, out, self.names, defaults,
                        fn.filename)
+        # the shapes compiled for, a tangent's those of its value (opt/broadcasts.py)
+        new.shapes = dict(self.param_shapes)
+        for k, i in enumerate(self.wrt):
+            if i in self.param_shapes:
+                new.shapes[len(fn.params) + k] = self.param_shapes[i]
         # the tangent code's values are derivatives, floats, as adjoints are: the passes
         # that rewrite only those (opt/negations.py) rewrite them too
         new.backward = fn.backward | {id(d) for s in _walk_ops(out) if id(s) not in primal

@@ -23,13 +23,14 @@ a global read at run time) gets a symbol of its own, and unbroadcast stays.
 import numpy as np
 
 from .. import rules
-from ..ir.nodes import Const, Var, Op, If, For, While, Index, Slice, walk
+from ..ir.nodes import Const, Global, Var, Op, If, For, While, Index, Slice, walk
 
 _REDUCTIONS = {"np.sum", "np.mean", "np.max", "np.min", "np.amax", "np.amin", "np.prod",
                "np.var", "np.std"}
 # results that are views of a zero-strided dummy: their shape costs nothing to find
 _VIEWS = {"np.transpose", "np.expand_dims", "np.squeeze", "np.swapaxes", "np.moveaxis",
           "np.broadcast_to"}
+_MATH_CONSTANTS = {"math.pi", "math.e", "math.tau", "math.inf", "math.nan"}
 _SAME = {"copy", "astype", "np.zeros_like", "np.ones_like", "np.copy", "runtime.stop_gradient"}
 
 
@@ -54,12 +55,20 @@ def shape_symbols(fn, param_shapes=None):
             return ("const", id(o))
         if isinstance(o, Var):
             return sym.get(id(o), ("var", id(o)))
+        if isinstance(o, Global) and o.name in _MATH_CONSTANTS:
+            return ()  # math.pi and its like: a user's global may be rebound, these are not
         return ("other", id(o))
+
+    sizes = {}  # id(var) -> its value: an int or tuple of ints read off a known shape
 
     def visit(body):
         for stmt in body:
             if isinstance(stmt, Op) and stmt.target is not None:
-                shape = result_shape(stmt, of)
+                op = _sizes_known(stmt, sizes) if sizes else stmt
+                size = _size_value(op, of)
+                if size is not None:
+                    sizes[id(stmt.target)] = size
+                shape = result_shape(op, of)
                 if shape is not None:
                     sym[id(stmt.target)] = shape
             elif isinstance(stmt, If):
@@ -99,9 +108,65 @@ def shape_symbols(fn, param_shapes=None):
                         del sym[id(p.target)]
                         for v in _defined_in(stmt):
                             sym.pop(id(v), None)
+                            sizes.pop(id(v), None)
 
     visit(fn.body)
     return of
+
+
+def _size_value(op, of):
+    """The value of ``op``'s result when it is an int or a tuple of ints that follows
+    from known shapes (``x.shape``, ``x.shape[0]``, ``(k, d, d)``, ``d * d``): what a
+    derivative compiled for its argument shapes may take as a constant."""
+    key, args = op.prim, op.args
+    if key == "len" and len(args) == 1 and isinstance(args[0], Const) \
+            and type(args[0].value) is tuple:
+        return len(args[0].value)  # of a shape: its number of axes
+    if key in ("attr.shape", "attr.ndim", "attr.size", "len") and len(args) == 1:
+        shape = known_shape(of(args[0]))
+        if shape is None or key == "len" and not shape:
+            return None
+        return {"attr.shape": shape, "attr.ndim": len(shape), "len": shape and shape[0],
+                "attr.size": int(np.prod(shape))}[key]
+    if key == "getitem" and isinstance(args[0], Const) and type(args[0].value) is tuple:
+        index = args[1]
+        if isinstance(index, Index) and len(index.items) == 1 and not index.is_tuple:
+            index = index.items[0]
+        if isinstance(index, Const) and type(index.value) is int \
+                and -len(args[0].value) <= index.value < len(args[0].value):
+            return args[0].value[index.value]
+        return None
+    values = [a.value if isinstance(a, Const) else None for a in args]
+    if op.kwargs or any(type(v) not in (int, tuple) for v in values):
+        return None
+    if key == "tuple" and all(type(v) is int for v in values):
+        return tuple(values)
+    if key in _INT_ARITHMETIC and len(values) == 2 and all(type(v) is int for v in values):
+        return _INT_ARITHMETIC[key](*values)
+    return None
+
+
+_INT_ARITHMETIC = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b,
+                   "mul": lambda a, b: a * b,
+                   "floordiv": lambda a, b: a // b if b else None}
+
+
+def _sizes_known(op, sizes):
+    """``op`` with its operands whose values are known sizes (``_size_value``) as
+    constants; ``op`` itself when none is."""
+    def const(o):
+        if type(o) is Var and id(o) in sizes:
+            return Const(sizes[id(o)])
+        if type(o) is Slice:
+            return Slice(*(None if p is None else const(p) for p in (o.lower, o.upper, o.step)))
+        if type(o) is Index:
+            return Index([const(i) for i in o.items], o.is_tuple)
+        return o
+
+    args = tuple(const(a) for a in op.args)
+    if all(a is b for a, b in zip(args, op.args)):
+        return op
+    return Op(op.target, op.prim, args, op.kwargs, op.loc)
 
 
 def known_shape(shape):
@@ -117,8 +182,9 @@ def result_shape(op, of):
     """The shape of ``op``'s result, or None when it does not follow from its operands'."""
     prim = rules.PRIMS[op.prim]
     key = prim.key
-    if key in ("len", "int", "float", "bool"):
-        return ()
+    if key in ("len", "int", "float", "bool") or key.startswith("math.") or key == "call" \
+            and isinstance(op.args[0], Global) and op.args[0].name.startswith("math."):
+        return ()  # math's functions return Python numbers
     if op.kwargs:
         return None
     if prim.elementwise:
@@ -144,10 +210,15 @@ def _known_result(op, key, prim, of):
     first = of(op.args[0]) if op.args else None
     if key in _SAME and len(op.args) == 1 or key in ("copy", "astype"):
         return first if _known(first) or isinstance(first, tuple) else None
+    if key == "runtime.full" and isinstance(op.args[1], Const):
+        return tuple(op.args[1].value)
+    if key in _REDUCTIONS and set(args) <= {"a", "x", "axis", "keepdims"} and \
+            _const_is(args.get("axis"), None) and _const_is(args.get("keepdims"), False):
+        return ()  # a reduction over all axes: a scalar, whatever was reduced
     if not _known(first):
         return None
     if key in ("matmul", "np.matmul"):
-        return _matmul(first, _const_or_shape(op.args[1], of))
+        return matmul_shape(first, _const_or_shape(op.args[1], of))
     if key == "np.dot":
         return _dot(first, _const_or_shape(op.args[1], of))
     if key == "np.outer":
@@ -180,6 +251,11 @@ def _known_result(op, key, prim, of):
         fn = prim.objects[0]
         return fn(_dummy(first), *(a.value for a in consts)).shape
     return None
+
+
+def _const_is(operand, value):
+    """Whether ``operand`` is absent or the constant ``value`` itself (0 is not False)."""
+    return operand is None or isinstance(operand, Const) and operand.value is value
 
 
 def _const_or_shape(operand, of):
@@ -215,7 +291,8 @@ def _const_index(index):
     return tuple(items) if index.is_tuple else items[0]
 
 
-def _matmul(a, b):
+def matmul_shape(a, b):
+    """The shape of ``a @ b`` for operand shapes ``a`` and ``b`` (ValueError if none)."""
     if not a or not b:
         raise ValueError("matmul of a scalar")
     a2, b2 = (a if len(a) > 1 else (1,) + a), (b if len(b) > 1 else b + (1,))
