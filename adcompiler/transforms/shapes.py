@@ -55,7 +55,7 @@ def shape_symbols(fn, param_shapes=None):
             return ("const", id(o))
         if isinstance(o, Var):
             return sym.get(id(o), ("var", id(o)))
-        if isinstance(o, Global) and o.name in _MATH_CONSTANTS:
+        if isinstance(o, Global) and o.name in _MATH_CONSTANTS and type(o.value) is float:
             return ()  # math.pi and its like: a user's global may be rebound, these are not
         return ("other", id(o))
 
@@ -68,6 +68,9 @@ def shape_symbols(fn, param_shapes=None):
                 size = _size_value(op, of)
                 if size is not None:
                     sizes[id(stmt.target)] = size
+                    if type(size) is int:
+                        sym[id(stmt.target)] = ()
+                        continue
                 shape = result_shape(op, of)
                 if shape is not None:
                     sym[id(stmt.target)] = shape
@@ -183,7 +186,8 @@ def result_shape(op, of):
     prim = rules.PRIMS[op.prim]
     key = prim.key
     if key in ("len", "int", "float", "bool") or key.startswith("math.") or key == "call" \
-            and isinstance(op.args[0], Global) and op.args[0].name.startswith("math."):
+            and op.args and isinstance(op.args[0], Global) \
+            and getattr(op.args[0].value, "__module__", None) == "math":
         return ()  # math's functions return Python numbers
     if op.kwargs:
         return None
