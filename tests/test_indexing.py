@@ -148,3 +148,46 @@ def test_a_vjp_seed_of_the_wrong_shape_is_refused_where_the_output_shape_is_unkn
                   np.ones(3), np.ones((1, 1, 3)), 1.0):
         with pytest.raises(ValueError, match=r"seed of a vjp .* shape \(2, 1, 3\); got shape"):
             vjp(grown_then_indexed)(x, 1, wrong)
+
+
+# ---- an index that only adds or drops unit axes covers all of x: its adjoint is a reshape ---
+def outer_rows(x, w):
+    return np.sum(np.tanh(x[:, None, :] * w))        # x[:, None, :]: every element of x
+
+
+def unit_column(c, w):
+    return np.sum(np.sin(c[:, 0] * w))               # c of shape (n, 1): c[:, 0] is all of c
+
+
+def summed_row(x):
+    return np.sum(x[None, :])                        # g stands lazily for a full array
+
+
+def partial_rows(x, w):
+    return np.sum(np.tanh(x[1:, None] * w))          # not all of x
+
+
+def masked_dot(x, w):
+    t = np.tanh(x[:, None, :] * w)
+    v = t[t > -2.0]                                  # a shape read from data:
+    return np.dot(v, v)                              # the output is not known to be a scalar
+
+
+@pytest.mark.parametrize("f, args, reshaped", [
+    (outer_rows, (np.linspace(-1.0, 1.0, 6).reshape(2, 3), np.linspace(0.5, 1.5, 12).reshape(4, 3)), True),
+    (unit_column, (np.linspace(-1.0, 1.0, 4).reshape(4, 1), np.linspace(0.5, 1.5, 4)), True),
+    (summed_row, (np.linspace(-1.0, 1.0, 5),), False),
+    (partial_rows, (np.linspace(-1.0, 1.0, 4), np.linspace(0.5, 1.5, 3)), False),
+    (masked_dot, (np.linspace(-1.0, 1.0, 6).reshape(2, 3), np.linspace(0.5, 1.5, 12).reshape(4, 3)),
+     False),  # grad's seed 1.0 stands for an adjoint of the output's shape only if scalar
+])
+def test_an_index_covering_all_of_x_has_a_reshape_for_its_adjoint(f, args, reshaped):
+    from helpers import assert_grad_matches_fd
+    wrt = tuple(range(len(args)))
+    assert_grad_matches_fd(f, args, wrt=wrt)
+    d = grad(f, wrt=wrt)
+    fast, raw = d(*args), grad(f, wrt=wrt, optimize=False)(*args)
+    for a, b in zip(fast if len(wrt) > 1 else (fast,), raw if len(wrt) > 1 else (raw,)):
+        np.testing.assert_array_equal(a, b)  # the same numbers, placed without zeros
+    assert ("np.reshape(b" in d.source) is reshaped, d.source
+    assert ("runtime.unindex" in d.source) is not reshaped, d.source

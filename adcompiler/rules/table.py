@@ -476,7 +476,45 @@ np_linear("asarray",     "a, dtype=None",            "g", check=_known_dtype,
 # unindex writes g into zeros at index, broadcasting it there; an index is integers,
 # booleans or slices: piecewise constant (zero), even where a second derivative pops
 # it from a tape
-linear("getitem", "x, index", ("getitem",), {"x": "runtime.unindex(g, x, index)"},
+def _getitem_vjp(bound):
+    """g placed at index in zeros of x's shape; where the index only drops or adds unit
+    axes (gmm's t[:, :, :, 0], xc[:, :, :, None]) it covers all of x, and g of the
+    result's shape, reshaped to x's, is all of it: a view, no zeros, no copy."""
+    if _covers_all(bound):
+        return "np.reshape(g, np.shape(x))"
+    return "runtime.unindex(g, x, index)"
+
+
+def _covers_all(bound):
+    """Whether ``x[index]`` is every element of x, in x's order, and g an array of the
+    result's shape (an adjoint has its value's shape, unless it is a lazy scalar
+    standing for one): an index of full slices, None, one Ellipsis, and 0 or -1 on
+    axes known to have length 1."""
+    from ..ir.nodes import Const, Index, Slice
+    index = bound.get("index")
+    if getattr(bound, "g_is_full", False) is not True or not isinstance(index, Index):
+        return False
+    x = bound.shape_of(bound["x"])
+    axis, ellipsis = 0, False
+    for it in index.items:
+        if isinstance(it, Slice) and it.lower is None and it.upper is None and it.step is None:
+            axis += 1
+        elif isinstance(it, Const) and it.value is None:
+            continue  # a new unit axis
+        elif isinstance(it, Const) and it.value is Ellipsis and not ellipsis:
+            ellipsis = True  # full slices: the axes of x's this index leaves implicit
+        elif isinstance(it, Const) and type(it.value) is int and it.value in (0, -1) and \
+                not ellipsis and isinstance(x, tuple) and axis < len(x) and x[axis] == 1:
+            axis += 1  # the one element of a unit axis
+        else:
+            return False
+    return True
+
+
+_getitem_vjp.variants = [("runtime.unindex(g, x, index)", ""),
+                         ("np.reshape(g, np.shape(x))",
+                          "an index of full slices, None and 0 on unit axes: all of x")]
+linear("getitem", "x, index", ("getitem",), {"x": _getitem_vjp},
        zero=("index",), broadcast_g=True)
 # x[index] = v, as a value: the old elements get no gradient, v gets the slot's
 linear("runtime.setitem", "x, index, v", ("call", "runtime.setitem"),

@@ -56,6 +56,8 @@ def instantiate(template, bindings, names, out, loc, hint="t", home=None):
 
 
 class Reverse:
+    seed_is_full = False  # set by run(): whether the seed is an adjoint of the output's shape
+
     def __init__(self, fn, wrt, seed_default=1.0, return_value=False, name=None, shapes=(),
                  recompute=True):
         self.fn, self.wrt = fn, list(wrt)
@@ -195,6 +197,11 @@ class Reverse:
             self.adj_name[id(out_value)] = seed.name
             self.adj[id(out_value)] = seed
             self.temp_shapes[id(seed)] = self.shape_of(out_value)  # the output's
+        # whether the seed is an adjoint of the output's shape, and so every adjoint
+        # made from it one of its value's: a vjp's is checked against the output (by the
+        # API, else by runtime.check_seed below); grad's 1.0 is, for a known scalar
+        self.seed_is_full = self.seed_default is None or \
+            known_shape(self.shape_of(out_value)) == ()
         backward = []
         if seed is not None and self.seed_default is None and \
                 known_shape(self.shape_of(out_value)) is None:
@@ -269,6 +276,8 @@ class Reverse:
             return
         bindings = _Bindings(zip(prim.param_names, op.args))
         bindings.shape_of = self.shape_of
+        # else a scalar standing for g (broadcast_g), or a seed that may stand for one
+        bindings.g_is_full = lazy is None and self.seed_is_full
         bindings["ans"] = op.target
         bindings["g"] = g
         done = set()
@@ -615,6 +624,7 @@ class _Bindings(dict):
     of them have a number of dimensions known when compiling."""
 
     shape_of = None
+    g_is_full = False  # whether g is an array of the result's shape
 
     def ndims(self, *params):
         """The operands' numbers of dimensions, or None unless all are known."""
