@@ -59,15 +59,28 @@ def _to_gast(node):
     if not isinstance(node, ast.AST):
         return node
     cls = type(node)
-    twin = twin_class(_GAST_TWIN, cls, gast, ("ExceptHandler",))
+    twin = _GAST_TWIN.get(cls, False)
+    if twin is False:
+        twin = twin_class(_GAST_TWIN, cls, gast, ("ExceptHandler",))
     if twin is not None:  # gast's constructor sets fields one by one: fill __dict__ instead
         out = twin.__new__(twin)
         fields = out.__dict__
+        fields.update(node.__dict__)  # the fields and the positions, as parsed
         for f in cls._fields:
-            value = getattr(node, f, None)
-            fields[f] = value if value is None or type(value) is str else _to_gast(value)
-    elif cls is ast.Name:
-        out = gast.Name(node.id, _to_gast(node.ctx), None, None)
+            value = fields.get(f)
+            if type(value) is list:
+                fields[f] = [_to_gast(item) for item in value]
+            elif isinstance(value, ast.AST):
+                fields[f] = _to_gast(value)
+            elif value is None:
+                fields[f] = None  # a field the node lacks: None, as getattr's default
+        if isinstance(node, ast.stmt):
+            out.parsed_from = node  # what ir.build.statement_text prints: no conversion back
+        return out
+    if cls is ast.Name:  # the commonest node: gast's has two more fields, both None here
+        out = gast.Name.__new__(gast.Name)
+        out.__dict__.update(id=node.id, ctx=_to_gast(node.ctx), annotation=None,
+                            type_comment=None)
     elif cls is ast.arg:
         out = gast.Name(node.arg, gast.Param(), _to_gast(node.annotation),
                         _to_gast(node.type_comment))
@@ -78,9 +91,10 @@ def _to_gast(node):
                                           [])
     else:
         raise _Unlike
+    parsed = node.__dict__
     for a in _POSITION:
-        if a in cls._attributes and hasattr(node, a):
-            setattr(out, a, getattr(node, a))
+        if a in parsed:
+            setattr(out, a, parsed[a])
     if isinstance(node, ast.stmt):
         out.parsed_from = node  # what ir.build.statement_text prints: no conversion back
     return out
