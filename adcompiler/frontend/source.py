@@ -59,15 +59,28 @@ def _to_gast(node):
     if not isinstance(node, ast.AST):
         return node
     cls = type(node)
-    twin = twin_class(_GAST_TWIN, cls, gast, ("ExceptHandler",))
+    twin = _GAST_TWIN.get(cls, False)
+    if twin is False:
+        twin = twin_class(_GAST_TWIN, cls, gast, ("ExceptHandler",))
     if twin is not None:  # gast's constructor sets fields one by one: fill __dict__ instead
         out = twin.__new__(twin)
         fields = out.__dict__
+        fields.update(node.__dict__)  # the fields and the positions, as parsed
         for f in cls._fields:
-            value = getattr(node, f, None)
-            fields[f] = value if value is None or type(value) is str else _to_gast(value)
-    elif cls is ast.Name:
-        out = gast.Name(node.id, _to_gast(node.ctx), None, None)
+            value = fields.get(f)
+            if type(value) is list:
+                fields[f] = [_to_gast(item) for item in value]
+            elif isinstance(value, ast.AST):
+                fields[f] = _to_gast(value)
+            elif value is None:
+                fields[f] = None  # a field the node lacks: None, as getattr's default
+        if isinstance(node, ast.stmt):
+            out.parsed_from = node  # what ir.build.statement_text prints: no conversion back
+        return out
+    if cls is ast.Name:  # the commonest node: gast's has two more fields, both None here
+        out = gast.Name.__new__(gast.Name)
+        out.__dict__.update(id=node.id, ctx=_to_gast(node.ctx), annotation=None,
+                            type_comment=None)
     elif cls is ast.arg:
         out = gast.Name(node.arg, gast.Param(), _to_gast(node.annotation),
                         _to_gast(node.type_comment))
@@ -78,9 +91,10 @@ def _to_gast(node):
                                           [])
     else:
         raise _Unlike
+    parsed = node.__dict__
     for a in _POSITION:
-        if a in cls._attributes and hasattr(node, a):
-            setattr(out, a, getattr(node, a))
+        if a in parsed:
+            setattr(out, a, parsed[a])
     if isinstance(node, ast.stmt):
         out.parsed_from = node  # what ir.build.statement_text prints: no conversion back
     return out
@@ -112,7 +126,7 @@ def parse_function(fn):
                  "source to transform)")
     filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
     try:
-        lines, first_line = inspect.getsourcelines(fn)
+        lines, first_line, guessed = source_lines(fn)
     except (OSError, TypeError) as exc:
         raise UnsupportedError(
             f"cannot read the source of {name!r} ({exc})", construct="function",
@@ -120,12 +134,22 @@ def parse_function(fn):
                  "not at an interactive prompt or through exec") from None
     raw = "".join(lines)
     text = textwrap.dedent(raw)
+    tree = None
+    if guessed:  # the end found by indentation holds if the lines parse as one statement
+        try:
+            tree = parse(text)
+        except SyntaxError:
+            pass
+        if tree is None or len(tree.body) != 1:
+            tree, (lines, first_line) = None, inspect.getsourcelines(fn)
+            raw = "".join(lines)
+            text = textwrap.dedent(raw)
     col_offset = _indent(raw) - _indent(text)
     loc = Loc(filename, first_line, 0, lines[0] if lines else "")
     if fn.__name__ == "<lambda>":
         return _parse_lambda(fn, text, filename, first_line, col_offset, loc)
     try:
-        tree = parse(text)
+        tree = tree or parse(text)
     except SyntaxError as exc:
         raise UnsupportedError(f"cannot parse the source of {name!r}: {exc.msg}", loc,
                                "function") from None
@@ -134,6 +158,60 @@ def parse_function(fn):
         raise UnsupportedError(f"{name!r} is not defined by a plain `def`", loc, "function")
     node.decorator_list = []
     return Parsed(fn, node, filename, first_line, text.splitlines(), col_offset)
+
+
+def source_lines(fn):
+    """``inspect.getsourcelines(fn)`` and whether the end of its lines is a guess.
+
+    Python's tokenizer finds where a ``def`` ends in ``inspect``: a millisecond
+    for a function of twenty lines, and three more to build its regular
+    expression the first time in a process. ``_block_end`` finds the same end by
+    indentation, which is right unless the line it stops at continues a bracket,
+    a string or a backslash line; then the lines before it do not parse, which
+    the caller checks (it parses them anyway) before it trusts the guess.
+    """
+    fn = inspect.unwrap(fn)
+    lines, start = inspect.findsource(fn)
+    end = _block_end(lines, start)
+    if end is None:
+        return inspect.getblock(lines[start:]), start + 1, False
+    return lines[start:end], start + 1, True
+
+
+def _block_end(lines, start):
+    """Where ``inspect.getblock(lines[start:])`` ends (an index in ``lines``) for a
+    ``def``, decorated or not, whose header is one line and whose body starts on the
+    next lines; None for any other shape, or indentation with tabs."""
+    i = start
+    while i < len(lines) and lines[i].lstrip().startswith("@"):
+        i += 1  # one-line decorators
+    if i == len(lines):
+        return None
+    header = lines[i].lstrip()
+    indent = len(lines[i]) - len(header)
+    if not header.startswith(("def ", "async def ")) or not header.rstrip().endswith(":") \
+            or "#" in header or lines[i][:indent].strip(" "):
+        return None
+    body = None  # the column of the first line of the body
+    last = None  # the line after the last one getblock keeps
+    for j in range(i + 1, len(lines)):
+        line = lines[j]
+        stripped = line.lstrip()
+        if not stripped:
+            continue
+        col = len(line) - len(stripped)
+        if line[:col].strip(" "):  # a tab or a form feed: columns as the tokenizer counts
+            return None
+        if stripped[0] == "#":  # kept when indented as much as the body (BlockFinder)
+            if body is not None and col >= body:
+                last = j + 1
+            continue
+        if col <= indent:
+            break
+        if body is None:
+            body = col
+        last = j + 1
+    return last
 
 
 def _parse_lambda(fn, text, filename, first_line, col_offset, loc):
