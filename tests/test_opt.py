@@ -577,3 +577,28 @@ def test_a_tangent_summed_or_multiplied_in_its_core_axes_is_made_full():
     assert "runtime.full" in _jvp_against_fd(centred_sum, (x, means), 1)
     x, q = rng.normal(size=(3, 3)), rng.normal(size=(4, 3))
     assert "runtime.full" in _jvp_against_fd(centred_core, (x, q), 1)
+
+
+def guarded_column(x, w):
+    t = x + w
+    s = np.sum(t * w)
+    if t.shape[1] > 3:  # never, for these shapes: t[:, 3] is out of range
+        s = s + np.sum(t[:, 3])
+    return s
+
+
+def scaled_by_float32(x, w):
+    return (x + w) * w
+
+
+def test_a_tangent_indexed_out_of_range_in_code_that_never_runs_compiles():
+    rng = np.random.default_rng(5)
+    args = rng.normal(size=(1, 3)), rng.normal(size=(4, 3))
+    _jvp_against_fd(guarded_column, args, 0)
+
+
+def test_a_scalar_tangent_is_made_full_with_its_dtype_as_without_the_passes():
+    w = np.linspace(0.5, 1.5, 4, dtype=np.float32)
+    fast, raw = jvp(scaled_by_float32)(0.3, w, 1.0), jvp(scaled_by_float32, optimize=False)(0.3, w, 1.0)
+    assert fast[1].dtype == raw[1].dtype
+    np.testing.assert_array_equal(fast[1], raw[1])

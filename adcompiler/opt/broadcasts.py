@@ -52,7 +52,7 @@ def defer_broadcasts(fn):
         full = next((op for op in walk(fn.body) if _deferrable(op, of, readers)), None)
         if full is None:
             return changed
-        _remove(fn.body, full)
+        _remove(fn.body, full, fn.backward)
         small = full.args[0]
         if isinstance(small, Var) and small.temp:  # named as the tangent it stands for
             small.name, small.temp = full.target.name, full.target.temp
@@ -64,8 +64,8 @@ def _deferrable(op, of, readers):
     if type(op) is not Op or op.prim != "runtime.full" or not isinstance(op.args[1], Const):
         return False
     small, whole = known_shape(of(op.args[0])), known_shape(of(op.target))
-    if small is None or whole is None or small == whole or not _broadcasts(small, whole):
-        return False
+    if not small or whole is None or small == whole or not _broadcasts(small, whole):
+        return False  # a scalar is left full: a Python float's tangent would lose float64
     new = {id(op.target): small}  # values made smaller, by id: their new shapes
     work = [op.target]
     while work:
@@ -151,7 +151,10 @@ def _indexed(before, smaller, index):
         else:
             return None
     view = np.broadcast_to(np.zeros((), dtype=np.int8), smaller)
-    return view[tuple(items) if index.is_tuple else items[0]].shape
+    try:
+        return view[tuple(items) if index.is_tuple else items[0]].shape
+    except IndexError:  # an index out of range or too many: code that never runs, say
+        return None
 
 
 def _broadcasts(shape, into):
@@ -161,14 +164,16 @@ def _broadcasts(shape, into):
         return False
 
 
-def _remove(body, op):
+def _remove(body, op, tangents):
     for i, stmt in enumerate(body):
         if stmt is op:
             del body[i]
-            if op.note is not None and i < len(body) and getattr(body[i], "note", 1) is None:
-                body[i].note = op.note  # the comment opens the group it opened
+            after = body[i] if i < len(body) else None
+            if op.note is not None and type(after) is Op and after.note is None and \
+                    after.target is not None and id(after.target) in tangents:
+                after.note = op.note  # the comment opens the tangent code it opened
             return True
         for block in blocks(stmt):
-            if _remove(block, op):
+            if _remove(block, op, tangents):
                 return True
     return False

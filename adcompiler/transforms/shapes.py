@@ -60,11 +60,12 @@ def shape_symbols(fn, param_shapes=None):
         return ("other", id(o))
 
     sizes = {}  # id(var) -> its value: an int or tuple of ints read off a known shape
+    consts = {}  # id(var) -> the Const standing for it: one, so its symbol stays its own
 
     def visit(body):
         for stmt in body:
             if isinstance(stmt, Op) and stmt.target is not None:
-                op = _sizes_known(stmt, sizes) if sizes else stmt
+                op = _sizes_known(stmt, sizes, consts) if sizes else stmt
                 size = _size_value(op, of)
                 if size is not None:
                     sizes[id(stmt.target)] = size
@@ -154,12 +155,15 @@ _INT_ARITHMETIC = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b,
                    "floordiv": lambda a, b: a // b if b else None}
 
 
-def _sizes_known(op, sizes):
+def _sizes_known(op, sizes, consts):
     """``op`` with its operands whose values are known sizes (``_size_value``) as
-    constants; ``op`` itself when none is."""
+    constants (``consts`` keeps one per value); ``op`` itself when none is."""
     def const(o):
         if type(o) is Var and id(o) in sizes:
-            return Const(sizes[id(o)])
+            c = consts.get(id(o))
+            if c is None or c.value != sizes[id(o)]:
+                c = consts[id(o)] = Const(sizes[id(o)])
+            return c
         if type(o) is Slice:
             return Slice(*(None if p is None else const(p) for p in (o.lower, o.upper, o.step)))
         if type(o) is Index:
