@@ -828,6 +828,12 @@ def rnn_steps(Wx, Wh, b, xs, h):
     return np.sum(h ** 2)
 
 
+def rnn_scaled_bias(Wx, Wh, b, xs, h):
+    for k, x in enumerate(xs):
+        h = np.tanh(x @ Wx + h @ Wh + b * k)   # b * k changes each step
+    return np.sum(h ** 2)
+
+
 def rows_times_state(W, xs, h):
     for k, x in enumerate(xs):
         h = np.tanh(x @ (W * h) + k)   # W * h changes each step: stays in the loop
@@ -841,10 +847,15 @@ def test_row_products_of_a_loop_are_made_before_it():
     f = jvp(rnn_steps, wrt=(0, 1, 2))
     f(*args, tuple(np.ones_like(args[i]) for i in range(3)))
     src = f.source
-    assert "xs_dWx = xs @ dWx" in src and "xs_dWx[k]" in src, src
+    assert "xs_dWx = xs @ dWx" in src and "xs_dWx_db = xs_dWx + db" in src, src
+    assert "xs_dWx_db[k] + (dh_1 @ Wh + h_1 @ dWh)" in src, src  # db added once, not per row
     assert "for k, x in enumerate(xs):" in src and "@ dWh" in src  # h changes: in the loop
     check_jvp(rnn_steps, args, (0, 1, 2))
     check_jvp(rnn_steps, args, (0, 3))  # the rows varied too: dx @ Wx stays in the loop
+    f = jvp(rnn_scaled_bias, wrt=(0, 1, 2))
+    f(*args, tuple(np.ones_like(args[i]) for i in range(3)))
+    assert "xs_dWx[k_1] +" in f.source and "xs_dWx_" not in f.source, f.source  # db * k: no
+    check_jvp(rnn_scaled_bias, args, (0, 1, 2))
     # an operand computed in the loop stays there; a batch of matrices is not hoisted
     W = rng.normal(size=(3, 4))
     f = jvp(rows_times_state, wrt=0)

@@ -28,14 +28,15 @@ tape carries its tangent with it, and an adjoint's branch starts from the
 tangents of the branch it mirrors.
 """
 import gast
+import numpy as np
 
 from .. import rules
 from ..errors import UnsupportedError
 from ..ir.build import Lowerer
 from ..ir.nodes import (Const, For, Function, Global, If, Index, Op, Phi, Return, Var, While,
-                        defined_in, leaves, walk)
+                        defined_in, leaves, read_counts, walk)
 from .activity import Activity, recursive_callee
-from .shapes import known_shape, shape_symbols
+from .shapes import known_shape, matmul_shape, shape_symbols
 from .reverse import instantiate
 
 
@@ -464,16 +465,55 @@ class Forward:
                 stmt.counter = Var(self.names.fresh("k"))
             rows_name = stmt.source.name if isinstance(stmt.source, Var) else "rows"
             made = Var(self.names.fresh(f"{rows_name}_{s.args[1].name}"))
+            product = matmul_shape(rows, known_shape(self._shape(s.args[1])))
             out.append(Op(made, "matmul", [stmt.source, s.args[1]], (), stmt.loc))
             s.prim, s.args = "getitem", (made, Index([stmt.counter], False))
+            self._hoist_addend(stmt, s, product, inside, out)
+
+    def _hoist_addend(self, loop, row, product, inside, out):
+        """``(xs_dWx[k] + t) + db`` with ``db`` from outside the loop is
+        ``xs_dWx_db[k] + t`` after ``xs_dWx_db = xs_dWx + db``: one addition per
+        iteration fewer (the same terms, summed in another order, as the hoisted
+        product's rows are)."""
+        reads = read_counts(loop.body)
+        if reads.get(id(row.target)) != 1:
+            return
+        ops = [s for s in loop.body if isinstance(s, Op) and s.prim == "add" and not s.kwargs]
+        first = next((s for s in ops if any(a is row.target for a in s.args)), None)
+        carried = [self.tan.get(id(p.inputs[1])) for p in loop.phis]  # the phis' to be
+        if first is None or reads.get(id(first.target)) != 1 or \
+                any(d is first.target for d in carried):
+            return  # the sum of the row and t must be read by the addition alone
+        second = next((s for s in ops if any(a is first.target for a in s.args)), None)
+        if second is None:
+            return
+        addend = second.args[1] if second.args[0] is first.target else second.args[0]
+        shape = () if isinstance(addend, Const) and type(addend.value) in (int, float) \
+            else known_shape(self._shape(addend)) if isinstance(addend, Var) \
+            and id(addend) not in inside else None
+        if shape is None or len(product) != 2 or \
+                tuple(np.broadcast_shapes(product[1:], shape)) != product[1:]:
+            return  # the addend must add to each row as it did to the row's product
+        made = row.args[0]
+        summed = Var(self.names.fresh(f"{made.name}_{getattr(addend, 'name', 'c')}"))
+        out.append(Op(summed, "add", [made, addend], (), loop.loc))
+        row.args = (summed, row.args[1])
+        second.args = first.args  # (row + t) + addend is (row + addend) + t
+        loop.body.remove(first)
+
+    def _shape(self, operand):
+        """The shape of a value, or of a parameter's tangent (its value's), or of a
+        matrix product made before the loop; a symbol when it is not known."""
+        shape = self.shape_of(operand)
+        if known_shape(shape) is None:
+            value = next((p for p in self.fn.params if self.tan.get(id(p)) is operand), None)
+            shape = self.shape_of(value) if value is not None else shape
+        return shape
 
     def _matrix(self, operand):
         """Whether ``operand`` (a value, or a parameter's tangent) is known to be 1-D
         or 2-D: a batch of matrices would broadcast against the rows."""
-        shape = known_shape(self.shape_of(operand))
-        if shape is None:
-            value = next((p for p in self.fn.params if self.tan.get(id(p)) is operand), None)
-            shape = known_shape(self.shape_of(value)) if value is not None else None
+        shape = known_shape(self._shape(operand))
         return shape is not None and len(shape) in (1, 2)
 
 
