@@ -481,7 +481,7 @@ class Forward:
         ops = [s for s in loop.body if isinstance(s, Op) and s.prim == "add" and not s.kwargs]
         first = next((s for s in ops if any(a is row.target for a in s.args)), None)
         carried = [self.tan.get(id(p.inputs[1])) for p in loop.phis]  # the phis' to be
-        if first is None or reads.get(id(first.target)) != 1 or \
+        if first is None or first.note is not None or reads.get(id(first.target)) != 1 or \
                 any(d is first.target for d in carried):
             return  # the sum of the row and t must be read by the addition alone
         second = next((s for s in ops if any(a is first.target for a in s.args)), None)
