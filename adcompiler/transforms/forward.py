@@ -481,7 +481,7 @@ class Forward:
         ops = [s for s in loop.body if isinstance(s, Op) and s.prim == "add" and not s.kwargs]
         first = next((s for s in ops if any(a is row.target for a in s.args)), None)
         carried = [self.tan.get(id(p.inputs[1])) for p in loop.phis]  # the phis' to be
-        if first is None or first.note is not None or reads.get(id(first.target)) != 1 or \
+        if first is None or reads.get(id(first.target)) != 1 or \
                 any(d is first.target for d in carried):
             return  # the sum of the row and t must be read by the addition alone
         second = next((s for s in ops if any(a is first.target for a in s.args)), None)
@@ -491,6 +491,8 @@ class Forward:
         shape = () if isinstance(addend, Const) and type(addend.value) in (int, float) \
             else known_shape(self._shape(addend)) if isinstance(addend, Var) \
             and id(addend) not in inside else None
+        if first.note is not None and second.note is not None and first.note != second.note:
+            return  # the sum opens one statement's tangent code, the addition another's
         if shape is None or len(product) != 2 or \
                 tuple(np.broadcast_shapes(product[1:], shape)) != product[1:]:
             return  # the addend must add to each row as it did to the row's product
@@ -499,6 +501,7 @@ class Forward:
         out.append(Op(summed, "add", [made, addend], (), loop.loc))
         row.args = (summed, row.args[1])
         second.args = first.args  # (row + t) + addend is (row + addend) + t
+        second.note = second.note or first.note  # the comment, on what is left of the sum
         loop.body.remove(first)
 
     def _shape(self, operand):
