@@ -834,6 +834,13 @@ def rnn_scaled_bias(Wx, Wh, b, xs, h):
     return np.sum(h ** 2)
 
 
+def rnn_split(Wx, Wh, b, xs, h):
+    for x in xs:
+        a = x @ Wx + h @ Wh       # the row's sum, in one statement's tangent code
+        h = np.tanh(a + b)         # the bias added in the next one's
+    return np.sum(h ** 2)
+
+
 def rows_times_state(W, xs, h):
     for k, x in enumerate(xs):
         h = np.tanh(x @ (W * h) + k)   # W * h changes each step: stays in the loop
@@ -856,6 +863,7 @@ def test_row_products_of_a_loop_are_made_before_it():
     f(*args, tuple(np.ones_like(args[i]) for i in range(3)))
     assert "xs_dWx[k_1] +" in f.source and "xs_dWx_" not in f.source, f.source  # db * k: no
     check_jvp(rnn_scaled_bias, args, (0, 1, 2))
+    check_jvp(rnn_split, args, (0, 1, 2))
     # an operand computed in the loop stays there; a batch of matrices is not hoisted
     W = rng.normal(size=(3, 4))
     f = jvp(rows_times_state, wrt=0)
