@@ -19,6 +19,8 @@ import numpy as np
 
 import runtime
 
+_NUMPY = tuple(int(p) for p in np.__version__.split(".")[:2])
+
 
 # ---- valid input ranges ------------------------------------------------------------------
 
@@ -241,7 +243,9 @@ CASES = (
     Case("np.tensordot", lambda a, b: np.tensordot(a, b), [((2, 3), (2, 3)), ((2, 2, 3), (2, 3, 2))], hessian=True),
     Case("np.tensordot", lambda a, b: np.tensordot(a, b, axes=1), [((2, 3), (3, 2)), ((3,), (3,))]),
     Case("np.tensordot", lambda a, b: np.tensordot(a, b, axes=([1, 0], [2, 0])), [((3, 2), (3, 4, 2))]),
-    Case("np.cross", lambda a, b: np.cross(a, b), [((3,), (3,)), ((2, 3), (3,)), ((2,), (2,))], hessian=True),
+    # 2-vectors: deprecated by NumPy 2.0, refused by NumPy 2.5 (where f itself raises)
+    Case("np.cross", lambda a, b: np.cross(a, b), [((3,), (3,)), ((2, 3), (3,))] + (
+        [((2,), (2,))] if _NUMPY < (2, 5) else []), hessian=True),
     Case("np.einsum", lambda a, b: np.einsum('ij,jk->ik', a, b), [((2, 3), (3, 4))], hessian=True),
     Case("np.einsum", lambda a, b: np.einsum('i,i->', a, b), [((3,), (3,))]),
     Case("np.einsum", lambda a, b: np.einsum('ij,j', a, b), [((2, 3), (3,))]),
