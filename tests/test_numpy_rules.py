@@ -8,6 +8,7 @@ the case asks. Hypothesis draws further values from each case's domain. Then:
 JAX's conventions at kinks with exact expected values, dtypes, the errors for
 what has no rule, and that every rule has a case.
 """
+import math
 import re
 
 import numpy as np
@@ -647,5 +648,10 @@ def test_generated_code_reads_like_numpy():
 
 def test_docs_rules_md_is_up_to_date():
     from adcompiler.rules import doc
-    assert doc.current() == doc.render(doc.current()), \
+    text = doc.current()
+    # the page lists math.cbrt and math.exp2, new in Python 3.11; older Pythons lack them
+    newer = [f"| `math.{name}` |" for name in ("cbrt", "exp2") if not hasattr(math, name)]
+    text = "".join(line for line in text.splitlines(keepends=True)
+                   if not line.startswith(tuple(newer)) or not newer)
+    assert text == doc.render(text), \
         "docs/rules.md is out of date: run python -m adcompiler.rules.doc"
