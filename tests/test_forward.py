@@ -864,6 +864,10 @@ def test_row_products_of_a_loop_are_made_before_it():
     assert "xs_dWx[k_1] +" in f.source and "xs_dWx_" not in f.source, f.source  # db * k: no
     check_jvp(rnn_scaled_bias, args, (0, 1, 2))
     check_jvp(rnn_split, args, (0, 1, 2))
+    # no rows, and a bias that could not be added to one: compiles, as f runs
+    Wx, Wh, b, xs, h = np.ones((3, 4)), np.ones((4, 4)), np.ones(5), np.zeros((0, 3)), np.ones(4)
+    ones = tuple(np.ones_like(a) for a in (Wx, Wh, b))
+    assert jvp(rnn_steps, wrt=(0, 1, 2))(Wx, Wh, b, xs, h, ones) == (4.0, 0.0)
     # an operand computed in the loop stays there; a batch of matrices is not hoisted
     W = rng.normal(size=(3, 4))
     f = jvp(rows_times_state, wrt=0)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from adcompiler import grad
+from adcompiler import grad, jvp
 from adcompiler.api import primal_ssa
 from adcompiler.ir.nodes import Op, walk
 from adcompiler.transforms.shapes import known_shape, shape_symbols
@@ -139,6 +139,18 @@ def test_sizes_read_off_known_shapes_are_constants():
                            sizes_from_shapes(x, icf, f)):
         assert shapes[name] == np.shape(value), name
 
+
+
+def product_of_arrays(x, a):
+    c = math.prod([a, a])            # math's prod of arrays: an array, not a number
+    return np.sum(x + c)
+
+
+def test_a_math_function_that_multiplies_arrays_is_not_taken_for_a_number():
+    x, a = np.arange(3.0), np.full((2, 3), 2.0)
+    assert_grad_matches_fd(product_of_arrays, (x, a), wrt=0)
+    np.testing.assert_allclose(grad(product_of_arrays)(x, a), [2.0, 2.0, 2.0])
+    assert jvp(product_of_arrays, wrt=0)(x, a, np.ones(3))[1] == 6.0
 
 def regrows(x, w):
     for i in range(3):

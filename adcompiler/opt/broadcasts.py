@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import rules
 from ..ir.nodes import Const, Index, Op, Slice, Var, all_operands, blocks, substitute, walk
-from ..transforms.shapes import known_shape, matmul_shape, shape_symbols
+from ..transforms.shapes import broadcasts_into, known_shape, matmul_shape, shape_symbols
 
 # elementwise, but on Python scalars only, or not a function of each element alone
 _NOT_BROADCASTING = frozenset(["float", "max", "min", "copy", "astype"])
@@ -64,7 +64,7 @@ def _deferrable(op, of, readers):
     if type(op) is not Op or op.prim != "runtime.full" or not isinstance(op.args[1], Const):
         return False
     small, whole = known_shape(of(op.args[0])), known_shape(of(op.target))
-    if not small or whole is None or small == whole or not _broadcasts(small, whole):
+    if not small or whole is None or small == whole or not broadcasts_into(small, whole):
         return False  # a scalar is left full: a Python float's tangent would lose float64
     new = {id(op.target): small}  # values made smaller, by id: their new shapes
     work = [op.target]
@@ -75,7 +75,7 @@ def _deferrable(op, of, readers):
                 return False  # a return, a branch, a loop, a bare call
             want = known_shape(of(reader.target))
             shape = _result_shape(reader, new, of)
-            if want is None or shape is None or not _broadcasts(shape, want):
+            if want is None or shape is None or not broadcasts_into(shape, want):
                 return False
             if shape != want:
                 if id(reader.target) in new and new[id(reader.target)] != shape:
@@ -155,13 +155,6 @@ def _indexed(before, smaller, index):
         return view[tuple(items) if index.is_tuple else items[0]].shape
     except IndexError:  # an index out of range or too many: code that never runs, say
         return None
-
-
-def _broadcasts(shape, into):
-    try:
-        return tuple(np.broadcast_shapes(shape, into)) == tuple(into)
-    except ValueError:
-        return False
 
 
 def _remove(body, op, tangents):

@@ -28,7 +28,6 @@ tape carries its tangent with it, and an adjoint's branch starts from the
 tangents of the branch it mirrors.
 """
 import gast
-import numpy as np
 
 from .. import rules
 from ..errors import UnsupportedError
@@ -36,7 +35,7 @@ from ..ir.build import Lowerer
 from ..ir.nodes import (Const, For, Function, Global, If, Index, Op, Phi, Return, Var, While,
                         defined_in, leaves, read_counts, walk)
 from .activity import Activity, recursive_callee
-from .shapes import known_shape, matmul_shape, shape_symbols
+from .shapes import broadcasts_into, known_shape, matmul_shape, shape_symbols
 from .reverse import instantiate
 
 
@@ -493,8 +492,7 @@ class Forward:
             and id(addend) not in inside else None
         if first.note is not None and second.note is not None and first.note != second.note:
             return  # the sum opens one statement's tangent code, the addition another's
-        if shape is None or len(product) != 2 or \
-                tuple(np.broadcast_shapes(product[1:], shape)) != product[1:]:
+        if shape is None or len(product) != 2 or not broadcasts_into(shape, product[1:]):
             return  # the addend must add to each row as it did to the row's product
         made = row.args[0]
         summed = Var(self.names.fresh(f"{made.name}_{getattr(addend, 'name', 'c')}"))

@@ -176,6 +176,15 @@ def _sizes_known(op, sizes, consts):
     return Op(op.target, op.prim, args, op.kwargs, op.loc)
 
 
+def broadcasts_into(shape, into):
+    """Whether an array of ``shape`` broadcasts into one of ``into`` (False, not an
+    error, for shapes that do not fit: code that never runs may hold them)."""
+    try:
+        return tuple(np.broadcast_shapes(shape, into)) == tuple(into)
+    except ValueError:
+        return False
+
+
 def known_shape(shape):
     """``shape`` as a tuple when it is known while compiling, else None."""
     return shape if _known(shape) else None
@@ -189,10 +198,8 @@ def result_shape(op, of):
     """The shape of ``op``'s result, or None when it does not follow from its operands'."""
     prim = rules.PRIMS[op.prim]
     key = prim.key
-    if key in ("len", "int", "float", "bool") or key.startswith("math.") or key == "call" \
-            and op.args and isinstance(op.args[0], Global) \
-            and getattr(op.args[0].value, "__module__", None) == "math":
-        return ()  # math's functions return Python numbers
+    if key in ("len", "int", "float", "bool") or _math_number(key, op):
+        return ()
     if op.kwargs:
         return None
     if prim.elementwise:
@@ -259,6 +266,22 @@ def _known_result(op, key, prim, of):
         fn = prim.objects[0]
         return fn(_dummy(first), *(a.value for a in consts)).shape
     return None
+
+
+# math's functions that multiply or add what they are given: math.prod([a, a]) of
+# arrays is an array; the others convert their arguments to floats
+_MATH_NOT_NUMBERS = {"prod", "sumprod"}
+
+
+def _math_number(key, op):
+    """Whether ``op`` calls one of math's functions that return a Python number."""
+    if key.startswith("math."):
+        return key[len("math."):] not in _MATH_NOT_NUMBERS
+    if key == "call" and op.args and isinstance(op.args[0], Global):
+        fn = op.args[0].value
+        return getattr(fn, "__module__", None) == "math" and \
+            getattr(fn, "__name__", None) not in _MATH_NOT_NUMBERS
+    return False
 
 
 def _const_is(operand, value):
