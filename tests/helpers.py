@@ -2,10 +2,11 @@
 
 Usable from any test file::
 
-    from helpers import assert_grad_matches_fd, assert_vjp_matches_fd
+    from helpers import assert_grad_matches_fd, assert_jvp_matches_fd, assert_vjp_matches_fd
 
     assert_grad_matches_fd(f, (x, w), wrt=0)          # scalar f
     assert_vjp_matches_fd(f, (a, b), wrt=(0, 1))      # any output shape
+    assert_jvp_matches_fd(f, (a, b), 1)               # forward mode, along argument 1
 
 Both run the *original* Python function for the finite differences (central,
 in float64) and the generated derivative for the analytic side, so a wrong
@@ -13,7 +14,7 @@ rule cannot agree with itself.
 """
 import numpy as np
 
-from adcompiler import grad, vjp
+from adcompiler import grad, jvp, vjp
 
 EPS = 1e-6
 
@@ -125,3 +126,18 @@ def assert_vjp_matches_fd(f, args, wrt=0, *, directions=2, rtol=1e-5, atol=1e-6,
             v = rng.standard_normal(np.shape(args[i]))
             _close(np.sum(as_float(gi) * v), np.sum(u * directional_fd(f, args, i, v)),
                    rtol, atol, what)
+
+
+def assert_jvp_matches_fd(f, args, i, *, seed=0, rtol=1e-6, atol=1e-6):
+    """Check ``jvp(f, wrt=i)`` along a random tangent against a central difference, and
+    against the same jvp compiled without the optimisation passes; return the jvp (its
+    ``.source`` is the optimised code)."""
+    v = np.random.default_rng(seed).normal(size=np.shape(args[i]))
+    v = v if np.ndim(args[i]) else float(v)
+    fast = jvp(f, wrt=i)
+    value, d = fast(*args, v)
+    assert value == f(*args), f"jvp of {f.__name__}: the value differs from f's"
+    np.testing.assert_allclose(d, jvp(f, wrt=i, optimize=False)(*args, v)[1],
+                               rtol=1e-12, atol=1e-12)
+    _close(d, directional_fd(f, args, i, v), rtol, atol, f"jvp of {f.__name__} wrt argument {i}")
+    return fast

@@ -182,9 +182,11 @@ def masked_dot(x, w):
      False),  # grad's seed 1.0 stands for an adjoint of the output's shape only if scalar
 ])
 def test_an_index_covering_all_of_x_has_a_reshape_for_its_adjoint(f, args, reshaped):
-    from helpers import assert_grad_matches_fd
+    from helpers import assert_grad_matches_fd, assert_jvp_matches_fd
     wrt = tuple(range(len(args)))
     assert_grad_matches_fd(f, args, wrt=wrt)
+    for i in wrt:
+        assert_jvp_matches_fd(f, args, i)  # forward mode, which has no such adjoint
     d = grad(f, wrt=wrt)
     fast, raw = d(*args), grad(f, wrt=wrt, optimize=False)(*args)
     for a, b in zip(fast if len(wrt) > 1 else (fast,), raw if len(wrt) > 1 else (raw,)):

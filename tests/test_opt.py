@@ -20,7 +20,7 @@ from adcompiler.opt.accumulate import accumulate_in_place
 from adcompiler.opt.dce import eliminate_dead_code
 from adcompiler.opt.negations import fold_negations
 from adcompiler.opt.scales import fold_scales
-from helpers import assert_grad_matches_fd
+from helpers import assert_grad_matches_fd, assert_jvp_matches_fd
 from random_programs import forget, load, programs
 from adcompiler.opt.ownership import Ownership
 
@@ -539,17 +539,9 @@ def centred_core(x, q):
     return np.sum(np.matmul(x[None, :, :] - q[:, :, None], x[None, :, :]))
 
 
-def _jvp_against_fd(f, args, i, seed=0):
-    """jvp along a random tangent of argument ``i`` against a central difference, and
-    against the same jvp compiled without the passes; returns the optimised source."""
-    from helpers import directional_fd
-    v = np.random.default_rng(seed).normal(size=np.shape(args[i]))
-    fast, raw = jvp(f, wrt=i), jvp(f, wrt=i, optimize=False)
-    value, d = fast(*args, v)
-    assert value == f(*args)
-    np.testing.assert_allclose(d, raw(*args, v)[1], rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(d, directional_fd(f, args, i, v), rtol=1e-6, atol=1e-6)
-    return fast.source
+def _jvp_against_fd(f, args, i):
+    """The optimised jvp's source, once it agrees with differences and optimize=False."""
+    return assert_jvp_matches_fd(f, args, i).source
 
 
 def test_a_tangent_that_its_readers_broadcast_is_not_made_full():

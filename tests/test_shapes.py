@@ -16,7 +16,7 @@ from adcompiler import grad, jvp
 from adcompiler.api import primal_ssa
 from adcompiler.ir.nodes import Op, walk
 from adcompiler.transforms.shapes import known_shape, shape_symbols
-from helpers import assert_grad_matches_fd
+from helpers import assert_grad_matches_fd, assert_jvp_matches_fd
 
 
 def affine_tanh(x, b):
@@ -149,6 +149,7 @@ def product_of_arrays(x, a):
 def test_a_math_function_that_multiplies_arrays_is_not_taken_for_a_number():
     x, a = np.arange(3.0), np.full((2, 3), 2.0)
     assert_grad_matches_fd(product_of_arrays, (x, a), wrt=0)
+    assert_jvp_matches_fd(product_of_arrays, (x, a), 0)
     np.testing.assert_allclose(grad(product_of_arrays)(x, a), [2.0, 2.0, 2.0])
     assert jvp(product_of_arrays, wrt=0)(x, a, np.ones(3))[1] == 6.0
 
@@ -162,6 +163,8 @@ def regrows(x, w):
 def test_a_size_read_in_a_loop_that_changes_shape_is_not_a_constant():
     x = np.linspace(0.2, 0.9, 3)
     assert_grad_matches_fd(regrows, (x, 1.5), wrt=(0, 1))
+    assert_jvp_matches_fd(regrows, (x, 1.5), 0)
+    assert_jvp_matches_fd(regrows, (x, 1.5), 1)
     shapes = shapes_of(regrows_rows, x, np.zeros(60))
     assert known_shape(shapes["rows_1"]) is None  # (3, 20) on the first pass only
 
