@@ -25,11 +25,9 @@ call) keeps ``runtime.full``.
 It needs the shapes a derivative is compiled for (``fn.shapes``, set by the
 forward transform); code compiled for any shape keeps every ``runtime.full``.
 """
-import numpy as np
-
 from .. import rules
 from ..ir.nodes import Const, Index, Op, Slice, Var, all_operands, blocks, substitute, walk
-from ..transforms.shapes import broadcasts_into, known_shape, matmul_shape, shape_symbols
+from ..transforms.shapes import broadcasts_into, known_shape, result_shape, shape_symbols
 
 # elementwise, but on Python scalars only, or not a function of each element alone
 _NOT_BROADCASTING = frozenset(["float", "max", "min", "copy", "astype"])
@@ -94,32 +92,20 @@ def _result_shape(op, new, of):
 
     if op.prim == "runtime.full":
         return known_shape(of(op.target))  # made full again: the shape it had
-    prim = rules.PRIMS[op.prim]
-    if _broadcasting(prim):
-        operands = [known_shape(shape(a)) for a in op.args]
-        if any(s is None for s in operands):
-            return None
-        try:
-            return tuple(np.broadcast_shapes(*operands))
-        except ValueError:
-            return None
     if op.prim == "getitem" and isinstance(op.args[1], Index):
-        if any(isinstance(o, Var) and id(o) in new for o in op.args[1].operands()):
-            return None  # the smaller value indexes: it is not broadcast
-        return _indexed(known_shape(of(op.args[0])), shape(op.args[0]), op.args[1])
-    if op.prim in ("matmul", "np.matmul"):
-        a, b = (known_shape(shape(o)) for o in op.args)
-        for operand, smaller in zip(op.args, (a, b)):
-            before = known_shape(of(operand))
+        if any(isinstance(o, Var) and id(o) in new for o in op.args[1].operands()) or \
+                not _whole_axes(known_shape(of(op.args[0])), shape(op.args[0]), op.args[1]):
+            return None  # the smaller value indexes, or an index that does not broadcast
+    elif op.prim in ("matmul", "np.matmul"):
+        for operand in op.args:
+            before, smaller = known_shape(of(operand)), known_shape(shape(operand))
             if isinstance(operand, Var) and id(operand) in new and not (
-                    before is not None and len(smaller) >= 3 and len(before) >= 3
-                    and smaller[-2:] == before[-2:]):
+                    before is not None and smaller is not None and len(smaller) >= 3
+                    and len(before) >= 3 and smaller[-2:] == before[-2:]):
                 return None  # only batch axes may be smaller
-        try:
-            return matmul_shape(a, b)
-        except ValueError:
-            return None
-    return None
+    elif not _broadcasting(rules.PRIMS[op.prim]):
+        return None
+    return known_shape(result_shape(op, shape))
 
 
 def _broadcasting(prim):
@@ -132,29 +118,24 @@ def _broadcasting(prim):
         prim.emit[0] == "call" and prim.emit[1].split(".")[0] in ("np", "runtime")
 
 
-def _indexed(before, smaller, index):
-    """The shape of ``smaller[index]``, when the index takes whole axes (``:``,
-    ``None``) and ints only on axes of the size they had."""
+def _whole_axes(before, smaller, index):
+    """Whether ``index`` takes whole axes (``:``, ``None``) of a value whose shape
+    goes from ``before`` to ``smaller``, and ints only on axes of the size they had:
+    then it indexes the smaller value as it indexed the full one."""
     if before is None or smaller is None or len(before) != len(smaller):
-        return None
-    items, axis = [], 0
+        return False
+    axis = 0
     for item in index.items:
         if isinstance(item, Slice) and item.lower is item.upper is item.step is None:
-            items.append(slice(None))
             axis += 1
         elif isinstance(item, Const) and item.value is None:
-            items.append(None)
+            continue
         elif isinstance(item, Const) and type(item.value) is int and axis < len(before) \
                 and before[axis] == smaller[axis]:
-            items.append(item.value)
             axis += 1
         else:
-            return None
-    view = np.broadcast_to(np.zeros((), dtype=np.int8), smaller)
-    try:
-        return view[tuple(items) if index.is_tuple else items[0]].shape
-    except IndexError:  # an index out of range or too many: code that never runs, say
-        return None
+            return False
+    return True
 
 
 def _remove(body, op, tangents):

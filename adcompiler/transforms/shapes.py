@@ -133,12 +133,10 @@ def _size_value(op, of):
         return {"attr.shape": shape, "attr.ndim": len(shape), "len": shape and shape[0],
                 "attr.size": int(np.prod(shape))}[key]
     if key == "getitem" and isinstance(args[0], Const) and type(args[0].value) is tuple:
-        index = args[1]
-        if isinstance(index, Index) and len(index.items) == 1 and not index.is_tuple:
-            index = index.items[0]
-        if isinstance(index, Const) and type(index.value) is int \
-                and -len(args[0].value) <= index.value < len(args[0].value):
-            return args[0].value[index.value]
+        index = _const_index(args[1]) if isinstance(args[1], Index) else \
+            getattr(args[1], "value", None)
+        if type(index) is int and -len(args[0].value) <= index < len(args[0].value):
+            return args[0].value[index]
         return None
     values = [a.value if isinstance(a, Const) else None for a in args]
     if op.kwargs or any(type(v) not in (int, tuple) for v in values):
